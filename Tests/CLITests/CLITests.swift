@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// Runs the built `ofql-eval` (next to the test bundle) and captures its output.
+struct CLIResult { var status: Int32; var stdout: String; var stderr: String }
+
+func ofqlEvalPath() -> String {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var dir = exe.deletingLastPathComponent()
+    // The test runner may live inside the .xctest bundle folder.
+    for _ in 0..<3 {
+        let candidate = dir.appendingPathComponent("ofql-eval").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return "ofql-eval"
+}
+
+func runCLI(_ args: [String], environment: [String: String?] = [:]) throws -> CLIResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: ofqlEvalPath())
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+@Suite("ofql-eval command line")
+struct CLITests {
+    @Test("doctor passes here and names a non-generic OpenBLAS core")
+    func doctor() throws {
+        let r = try runCLI(["doctor"])
+        #expect(r.status == 0, "doctor failed: \(r.stdout)\(r.stderr)")
+        for check in ["box2d free fall", "blas sgemm vs naive", "blas core not generic", "hdf5 round trip"] {
+            #expect(r.stdout.contains("PASS  \(check)"))
+        }
+        let coreLine = r.stdout.split(separator: "\n").first { $0.hasPrefix("openblas core") } ?? ""
+        #expect(!coreLine.isEmpty)
+        for generic in ["Prescott", "Core2", "Nehalem"] { #expect(!coreLine.contains(generic)) }
+    }
+
+    @Test("a generic core is replaced by re-executing once, and the choice is shown")
+    func reexecution() throws {
+        // Pretend OpenBLAS detected Prescott itself (not the user): the program must re-execute
+        // with a better core when the CPU supports one.
+        let r = try runCLI(["doctor"], environment: ["OPENBLAS_CORETYPE": "Prescott", "OFQL_BLAS_SIMULATE_DETECTION": "1"])
+        let cpu = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        if cpu.contains(" avx2 ") || cpu.contains(" avx512f ") {
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            #expect(r.stderr.contains("re-executing with OPENBLAS_CORETYPE="))
+            #expect(r.stdout.contains("re-executed from generic Prescott"))
+            #expect(!(r.stdout.split(separator: "\n").first { $0.hasPrefix("openblas core") } ?? "").contains("Prescott"))
+        }
+        // A core the user chose is respected, even a generic one; doctor then flags it.
+        let kept = try runCLI(["doctor"], environment: ["OPENBLAS_CORETYPE": "Prescott", "OFQL_BLAS_SIMULATE_DETECTION": nil])
+        #expect(kept.stdout.contains("set by the user"))
+        #expect(!kept.stderr.contains("re-executing"))
+        if cpu.contains(" avx2 ") {
+            #expect(kept.status != 0)
+            #expect(kept.stderr.contains("blas core not generic"))
+        }
+    }
+
+    @Test("bad flags give a usage error and a non-zero exit")
+    func badFlags() throws {
+        let r = try runCLI(["bench", "gemm", "--no-such-flag"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("Unknown option '--no-such-flag'"))
+        let r2 = try runCLI(["bench", "gemm", "--reps", "0"])
+        #expect(r2.status != 0)
+        #expect(r2.stderr.contains("--reps must be at least 1"))
+        let r3 = try runCLI(["no-such-command"])
+        #expect(r3.status != 0)
+    }
+
+    @Test("help lists the subcommands")
+    func help() throws {
+        let r = try runCLI(["--help"])
+        #expect(r.status == 0)
+        for sub in ["doctor", "demo", "envs", "train", "bench"] { #expect(r.stdout.contains(sub)) }
+    }
+}
