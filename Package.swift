@@ -5,7 +5,7 @@ import PackageDescription
 //
 // Layering (data flows one way):
 //   CBox2D ─► Physics ─► Envs ──────┐
-//   CHDF5  ─► HDF5 ─────────────────┼─► Rollout ─► ofql-eval
+//   CHDF5  ─► HDF5 ─► Datasets ─────┼─► Rollout ─► ofql-eval
 //   COpenBLAS ─► BLAS ─► OFQL ──────┘
 //
 // No `unsafeFlags` anywhere, so every library product can be used as a dependency.
@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Physics", targets: ["Physics"]),
         .library(name: "BLAS", targets: ["BLAS"]),
         .library(name: "HDF5", targets: ["HDF5"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Envs", targets: ["Envs"]),
         .library(name: "OFQL", targets: ["OFQL"]),
         .library(name: "Rollout", targets: ["Rollout"]),
@@ -31,19 +32,21 @@ let package = Package(
         .target(name: "Physics", dependencies: ["CBox2D"]),
         .target(name: "BLAS", dependencies: ["COpenBLAS"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "Datasets", dependencies: ["HDF5"]),
         .target(name: "Envs", dependencies: ["Physics"]),
-        .target(name: "OFQL", dependencies: ["BLAS", "HDF5"]),
-        .target(name: "Rollout", dependencies: ["Envs", "OFQL", "HDF5", "BLAS"]),
+        .target(name: "OFQL", dependencies: ["BLAS", "HDF5", "Datasets"]),
+        .target(name: "Rollout", dependencies: ["Envs", "OFQL", "HDF5", "BLAS", "Datasets"]),
         .executableTarget(
             name: "ofql-eval",
             dependencies: [
-                "Physics", "BLAS", "HDF5", "Envs", "OFQL", "Rollout",
+                "Physics", "BLAS", "HDF5", "Datasets", "Envs", "OFQL", "Rollout",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"]),
         .testTarget(name: "BLASTests", dependencies: ["BLAS"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5"], exclude: ["Fixtures"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "Physics"]),
         .testTarget(name: "OFQLTests", dependencies: ["OFQL", "BLAS", "HDF5"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Envs", "OFQL", "HDF5"]),

@@ -254,7 +254,7 @@ public class HDF5Node {
                           elementSize: Int, options: HDF5WriteOptions) throws {
         HDF5Library.quiet()
         let obj = child(name)
-        guard !shape.isEmpty, shape.allSatisfy({ $0 >= 0 }) else {
+        guard shape.allSatisfy({ $0 >= 0 }) else {
             throw HDF5Error(kind: .wrongShape, file: file, object: obj, message: "invalid shape \(shape)")
         }
         guard shape.reduce(1, *) == count else {
@@ -268,12 +268,13 @@ public class HDF5Node {
             throw HDF5Error(kind: .library, file: file, object: obj, message: "already exists")
         }
         let dims = shape.map { hsize_t($0) }
-        let space = H5Screate_simple(Int32(dims.count), dims, nil)
+        // An empty shape is a scalar dataset (h5py reads it with `ds[()]`).
+        let space = dims.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), dims, nil)
         guard space >= 0 else { throw fail(.library, obj, "cannot create dataspace \(shape)") }
         defer { H5Sclose(space) }
         let dcpl = H5Pcreate(chdf5_p_dataset_create())
         defer { H5Pclose(dcpl) }
-        if count > 0 {
+        if count > 0 && !shape.isEmpty {
             let rowElems = shape.dropFirst().reduce(1, *)
             let rows = options.chunkRows ?? max(1, 65_536 / max(1, rowElems * elementSize))
             var chunk = dims
