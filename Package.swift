@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["HDF5"]),
         .target(name: "Envs", dependencies: ["Physics"]),
         .target(name: "OFQL", dependencies: ["BLAS", "HDF5", "Datasets"]),
-        .target(name: "Rollout", dependencies: ["Envs", "OFQL", "HDF5", "BLAS", "Datasets"]),
+        .target(name: "Rollout", dependencies: ["Physics", "Envs", "OFQL", "HDF5", "BLAS", "Datasets"]),
         .executableTarget(
             name: "ofql-eval",
             dependencies: [
@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5"], exclude: ["Fixtures"]),
         .testTarget(name: "EnvsTests", dependencies: ["Envs", "Physics"]),
+        .testTarget(name: "MazeKitchenTests", dependencies: ["Envs", "Physics"]),
         .testTarget(name: "OFQLTests", dependencies: ["OFQL", "BLAS", "HDF5"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Envs", "OFQL", "HDF5"]),
         .testTarget(name: "CLITests", dependencies: ["ofql-eval"]),

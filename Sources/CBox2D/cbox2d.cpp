@@ -302,6 +302,17 @@ float cb2_body_inertia(const CB2World *w, int32_t h) {
     const b2Vec2 c = b->GetLocalCenter();
     return b->GetInertia() - b->GetMass() * b2Dot(c, c);
 }
+int32_t cb2_body_set_mass_data(CB2World *w, int32_t h, float mass, float cx, float cy, float inertia) {
+    b2Body *b = bodyAt(w, h);
+    if (!b || !(mass > 0.0f) || !finite2(cx, cy) || !(inertia > 0.0f) || !std::isfinite(mass) || !std::isfinite(inertia)) return -1;
+    b2MassData md;
+    md.mass = mass;
+    md.center = b2Vec2(cx, cy);
+    // b2MassData.I is about the body origin; the argument is about the centre of mass.
+    md.I = inertia + mass * (cx * cx + cy * cy);
+    b->SetMassData(&md);
+    return 0;
+}
 int32_t cb2_body_world_center(const CB2World *w, int32_t h, float *x, float *y) {
     const b2Body *b = bodyAt(w, h); if (!b || !x || !y) return -1;
     const b2Vec2 &c = b->GetWorldCenter(); *x = c.x; *y = c.y; return 0;

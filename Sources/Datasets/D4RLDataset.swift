@@ -2,7 +2,7 @@ import Foundation
 import HDF5
 
 /// A problem with a dataset file: which file, which key, what was expected.
-public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct DatasetFileError: Error, CustomStringConvertible, Sendable, Equatable {
     public var file: String
     public var key: String
     public var message: String
@@ -64,11 +64,11 @@ public struct D4RLDataset: Sendable {
         let n = count
         func check(_ key: String, _ have: Int, _ want: Int, _ shape: String) throws {
             guard have == want else {
-                throw DatasetError(file: file, key: key, message: "has \(have) values, expected \(want) (shape \(shape))")
+                throw DatasetFileError(file: file, key: key, message: "has \(have) values, expected \(want) (shape \(shape))")
             }
         }
-        guard observationDimension > 0 else { throw DatasetError(file: file, key: "observations", message: "observation dimension must be positive") }
-        guard actionDimension > 0 else { throw DatasetError(file: file, key: "actions", message: "action dimension must be positive") }
+        guard observationDimension > 0 else { throw DatasetFileError(file: file, key: "observations", message: "observation dimension must be positive") }
+        guard actionDimension > 0 else { throw DatasetFileError(file: file, key: "actions", message: "action dimension must be positive") }
         try check("observations", observations.count, n * observationDimension, "(\(n), \(observationDimension))")
         try check("actions", actions.count, n * actionDimension, "(\(n), \(actionDimension))")
         try check("terminals", terminals.count, n, "(\(n),)")
@@ -76,7 +76,7 @@ public struct D4RLDataset: Sendable {
         if let no = nextObservations { try check("next_observations", no.count, n * observationDimension, "(\(n), \(observationDimension))") }
         for (k, v) in infos {
             guard v.shape.first == n, v.values.count == v.shape.reduce(1, *) else {
-                throw DatasetError(file: file, key: "infos/\(k)", message: "shape \(v.shape) does not have \(n) rows")
+                throw DatasetFileError(file: file, key: "infos/\(k)", message: "shape \(v.shape) does not have \(n) rows")
             }
         }
     }
@@ -95,43 +95,43 @@ public struct D4RLDataset: Sendable {
     /// Loads a D4RL-layout file, ours or another tool's (with or without `timeouts` and
     /// `next_observations`; rewards (N,) or (N, 1); terminals as bool, integers or floats).
     ///
-    /// Throws a ``DatasetError`` naming the file and key for missing keys, wrong shapes,
+    /// Throws a ``DatasetFileError`` naming the file and key for missing keys, wrong shapes,
     /// dimensions that differ from `expect`, and NaN/inf values.
     public static func load(_ path: String, expect: Expectation = .init(), loadInfos: Bool = true) throws -> D4RLDataset {
         let file: HDF5File
         do { file = try HDF5File.open(path) } catch let e as HDF5Error {
-            throw DatasetError(file: path, message: e.message)
+            throw DatasetFileError(file: path, message: e.message)
         }
         func need(_ key: String) throws {
             guard file.contains(key), !file.isGroup(key) else {
-                throw DatasetError(file: path, key: key, message: "missing (a D4RL dataset needs observations, actions, rewards and terminals)")
+                throw DatasetFileError(file: path, key: key, message: "missing (a D4RL dataset needs observations, actions, rewards and terminals)")
             }
         }
         for k in ["observations", "actions", "rewards", "terminals"] { try need(k) }
         func wrap<T>(_ key: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch let e as HDF5Error {
-                throw DatasetError(file: path, key: key, message: e.message)
+                throw DatasetFileError(file: path, key: key, message: e.message)
             }
         }
         let (obs, obsShape) = try wrap("observations") { try file.readConverting("observations", as: Float.self) }
         guard obsShape.count == 2 else {
-            throw DatasetError(file: path, key: "observations", message: "shape \(obsShape), expected (N, obs_dim)")
+            throw DatasetFileError(file: path, key: "observations", message: "shape \(obsShape), expected (N, obs_dim)")
         }
         let n = obsShape[0], od = obsShape[1]
         let (act, actShape) = try wrap("actions") { try file.readConverting("actions", as: Float.self) }
         guard actShape.count == 2, actShape[0] == n else {
-            throw DatasetError(file: path, key: "actions", message: "shape \(actShape), expected (\(n), act_dim)")
+            throw DatasetFileError(file: path, key: "actions", message: "shape \(actShape), expected (\(n), act_dim)")
         }
         let ad = actShape[1]
         if let e = expect.observationDimension, e != od {
-            throw DatasetError(file: path, key: "observations", message: "observation dimension \(od), the environment expects \(e)")
+            throw DatasetFileError(file: path, key: "observations", message: "observation dimension \(od), the environment expects \(e)")
         }
         if let e = expect.actionDimension, e != ad {
-            throw DatasetError(file: path, key: "actions", message: "action dimension \(ad), the environment expects \(e)")
+            throw DatasetFileError(file: path, key: "actions", message: "action dimension \(ad), the environment expects \(e)")
         }
         let (rew, rewShape) = try wrap("rewards") { try file.readConverting("rewards", as: Float.self) }
         guard rewShape == [n] || rewShape == [n, 1] else {
-            throw DatasetError(file: path, key: "rewards", message: "shape \(rewShape), expected (\(n),) or (\(n), 1)")
+            throw DatasetFileError(file: path, key: "rewards", message: "shape \(rewShape), expected (\(n),) or (\(n), 1)")
         }
         func flags(_ key: String) throws -> [Bool] {
             let (v, shape): ([Bool], [Int])
@@ -143,7 +143,7 @@ public struct D4RLDataset: Sendable {
                 (v, shape) = try wrap(key) { try file.readBool(key) }
             }
             guard shape == [n] || shape == [n, 1] else {
-                throw DatasetError(file: path, key: key, message: "shape \(shape), expected (\(n),)")
+                throw DatasetFileError(file: path, key: key, message: "shape \(shape), expected (\(n),)")
             }
             return v
         }
@@ -153,7 +153,7 @@ public struct D4RLDataset: Sendable {
         if file.contains("next_observations") {
             let (v, s) = try wrap("next_observations") { try file.readConverting("next_observations", as: Float.self) }
             guard s == obsShape else {
-                throw DatasetError(file: path, key: "next_observations", message: "shape \(s), expected \(obsShape) like observations")
+                throw DatasetFileError(file: path, key: "next_observations", message: "shape \(s), expected \(obsShape) like observations")
             }
             next = v
         }
@@ -194,7 +194,7 @@ public struct D4RLDataset: Sendable {
     public func checkFinite(file: String = "<memory>") throws {
         func scan(_ key: String, _ v: [Float], _ width: Int) throws {
             if let i = v.firstIndex(where: { !$0.isFinite }) {
-                throw DatasetError(file: file, key: key,
+                throw DatasetFileError(file: file, key: key,
                                    message: "non-finite value \(v[i]) at row \(i / max(width, 1)), column \(i % max(width, 1)); values must be finite")
             }
         }
@@ -214,7 +214,7 @@ public struct D4RLDataset: Sendable {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: dir) else {
-            throw DatasetError(file: path, message: "folder \(dir) does not exist")
+            throw DatasetFileError(file: path, message: "folder \(dir) does not exist")
         }
         let tmp = dir + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         do {
@@ -239,11 +239,11 @@ public struct D4RLDataset: Sendable {
                 try f.flush()
             }
             guard rename(tmp, path) == 0 else {
-                throw DatasetError(file: path, message: "cannot move the finished file into place (errno \(errno))")
+                throw DatasetFileError(file: path, message: "cannot move the finished file into place (errno \(errno))")
             }
         } catch {
             unlink(tmp)
-            if let e = error as? HDF5Error { throw DatasetError(file: path, key: e.object, message: e.message) }
+            if let e = error as? HDF5Error { throw DatasetFileError(file: path, key: e.object, message: e.message) }
             throw error
         }
     }

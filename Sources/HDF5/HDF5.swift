@@ -616,3 +616,14 @@ func cString(_ buf: [CChar]) -> String {
     let bytes = buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
     return String(decoding: bytes, as: UTF8.self)
 }
+
+extension HDF5Attribute: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .string(let s): return s
+        case .int(let v): return "\(v)"
+        case .double(let v): return "\(v)"
+        case .doubles(let v): return "[" + v.map { "\($0)" }.joined(separator: ", ") + "]"
+        }
+    }
+}

@@ -187,6 +187,17 @@ public final class World {
     public func mass(_ b: BodyID) -> Float { cb2_body_mass(handle, b.raw) }
     /// Rotational inertia about the centre of mass.
     public func inertia(_ b: BodyID) -> Float { cb2_body_inertia(handle, b.raw) }
+    /// Overrides a body's mass, local centre of mass and rotational inertia about that centre.
+    public func setMassData(_ b: BodyID, mass: Float, localCenter: (x: Float, y: Float), inertia: Float) throws {
+        guard cb2_body_set_mass_data(handle, b.raw, mass, localCenter.x, localCenter.y, inertia) == 0 else {
+            throw PhysicsError.rejected("mass data (m \(mass), I \(inertia)) on body \(b.raw)")
+        }
+    }
+    /// The centre of mass in body-local coordinates.
+    public func localCenter(_ b: BodyID) -> (x: Float, y: Float) {
+        let c = worldCenter(b)
+        return localPoint(b, world: c)
+    }
     public func worldCenter(_ b: BodyID) -> (x: Float, y: Float) {
         var x: Float = 0, y: Float = 0
         _ = cb2_body_world_center(handle, b.raw, &x, &y)

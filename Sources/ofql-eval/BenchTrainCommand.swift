@@ -1,12 +1,135 @@
 import ArgumentParser
+import BLAS
+import OFQL
 
-// Placeholder: the OFQL issue replaces this file.
-struct BenchTrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "OFQL gradient steps/s.")
-    func run() throws { throw ValidationError("training is not available yet") }
+/// Parses "256x3" (width × depth) or "256/128/64" (explicit widths) into hidden widths.
+func parseHidden(_ s: String) throws -> [Int] {
+    let parts = s.split(separator: "x")
+    if parts.count == 2, let w = Int(parts[0]), let d = Int(parts[1]), w > 0, d > 0 { return Array(repeating: w, count: d) }
+    let widths = s.split(separator: "/").compactMap { Int($0) }
+    guard !widths.isEmpty, widths.count == s.split(separator: "/").count, widths.allSatisfy({ $0 > 0 }) else {
+        throw ValidationError("bad hidden spec \"\(s)\": use WIDTHxDEPTH (256x3) or WIDTHS (256/256/256)")
+    }
+    return widths
 }
 
+/// sgemm GFLOP/s at m×k×n in this process (the reference for "fraction of sgemm").
+func measureSgemm(m: Int, n: Int, k: Int, reps: Int, seconds: Double) -> [Double] {
+    let a = (0..<(m * k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
+    let b = (0..<(k * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+    var c = [Float](repeating: 0, count: m * n)
+    return a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+                measureRates(reps: reps, seconds: seconds, unitsPerCall: 2 * Double(m * n * k) / 1e9) {
+                    Float.gemm(.none, .transposed, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
+                               b: pb.baseAddress!, ldb: k, beta: 0, c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+}
+
+func median(_ v: [Double]) -> Double {
+    let s = v.sorted()
+    return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+}
+
+/// `ofql-eval bench train`: full OFQL update steps/s in the JAX reference's shape.
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "OFQL gradient steps/s (obs 8, act 2, raw r/t inputs, Mish, twin critics, EMA off) and GFLOP/s vs sgemm.")
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Hidden sizes, comma-separated WIDTHxDEPTH.") var hidden = "256x3,512x4"
+    @Option(help: "Batch size.") var batch = 256
+    @Option(help: "BLAS threads.") var threads = 2
+    @Option(help: "Observation dimension.") var obsDim = 8
+    @Option(help: "Action dimension.") var actDim = 2
+
+    /// Peer figures (steps/s, 2-core CPU, quiet machine) from shared/anchors/RESULTS.md §4.
+    static let peers: [String: (jax: Double, torch: Double)] = ["256x3": (97, 49), "512x4": (23, 15)]
+
+    func validate() throws {
+        guard batch >= 1, threads >= 1, obsDim >= 1, actDim >= 1 else { throw ValidationError("--batch, --threads, --obs-dim, --act-dim must be positive") }
+        for h in hidden.split(separator: ",") { _ = try parseHidden(String(h)) }
+    }
+
+    func run() throws {
+        BLASRuntime.setThreads(threads)
+        FileHandle.standardError.write("# openblas core \(BLASRuntime.coreName), \(threads) thread(s); \(PackageInfo.blasCoreChoice)\n")
+        let n = 100_000
+        var rng = Xoshiro(seed: 0)
+        let obs = (0..<(n * obsDim)).map { _ in Float(rng.normal()) }
+        let nobs = (0..<(n * obsDim)).map { _ in Float(rng.normal()) }
+        let act = (0..<(n * actDim)).map { _ in Float(rng.uniform() * 2 - 1) }
+        let rew = (0..<n).map { _ in Float(rng.normal()) }
+        let term: [Float] = (0..<n).map { _ in rng.uniform() < 0.01 ? 1 : 0 }
+        let data = try Transitions(observations: obs, actions: act, rewards: rew, nextObservations: nobs, terminals: term,
+                                   obsDim: obsDim, actDim: actDim)
+        for spec in hidden.split(separator: ",").map(String.init) {
+            let widths = try parseHidden(spec)
+            let cfg = OFQLConfig.referenceBenchmark(hidden: widths, batchSize: batch)
+            let trainer = try Trainer(config: cfg, data: data, seed: 0, datasetID: "synthetic", outDir: nil)
+            for _ in 0..<5 { try trainer.trainStep() }
+            var failure: Error?
+            let rates = measureRates(reps: options.reps, seconds: options.seconds, unitsPerCall: 1) {
+                do { try trainer.trainStep() } catch { failure = error }
+            }
+            if let failure { throw failure }
+            let gflop = trainer.agent.gemmFlopsPerUpdate / 1e9
+            let w = widths[0]
+            let sg = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
+            let achieved = median(rates) * gflop
+            var extra: [(String, String)] = [
+                ("gflop_per_step", format3(gflop)), ("gflops_median", format3(achieved)),
+                ("sgemm_gflops_\(batch)x\(w)x\(w)", format3(sg)), ("fraction_of_sgemm", format3(achieved / sg)),
+                ("threads", "\(threads)"), ("core", "\"\(BLASRuntime.coreName)\""),
+            ]
+            if let p = Self.peers[spec] {
+                extra += [("peer_jax_steps_per_s", format3(p.jax)), ("peer_torch_steps_per_s", format3(p.torch)),
+                          ("peer_source", "\"shared/anchors/RESULTS.md §4 quiet rerun (JAX scan 50, PyTorch 2 threads)\"")]
+            }
+            print(benchLine(bench: "ofql_train_steps", label: "hidden=\(spec) batch=\(batch) obs=\(obsDim) act=\(actDim) mish raw-rt ema=off",
+                            values: rates, unit: "steps/s", extra: extra))
+        }
+    }
+}
+
+/// `ofql-eval bench policy`: one-step sampling actions/s (bench_policy.py's shape).
 struct BenchPolicyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "policy", abstract: "One-step action sampling throughput.")
-    func run() throws { throw ValidationError("policies are not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "One-step action sampling throughput (3×256 Mish, obs 24, act 4, raw r/t inputs).")
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Batch sizes.") var batches: [Int] = [1, 256]
+    @Option(help: "BLAS threads (default: 1 below batch 32, as inside rollout workers; else 2).") var threads: Int?
+
+    /// Peer flow-1 figures (actions/s) from shared/anchors/RESULTS.md §2: best of JAX / PyTorch.
+    static let peers: [Int: (Double, String)] = [1: (39_004, "JAX default flags"), 16: (148_491, "JAX"), 256: (300_603, "PyTorch 2 threads")]
+
+    func run() throws {
+        var cfg = OFQLConfig()
+        cfg.timeInput = .raw; cfg.batchSize = 1; cfg.policyEMA = false
+        let agent = try OFQLAgent.create(config: cfg, obsDim: 24, actDim: 4, seed: 0)
+        for b in batches {
+            let threads = self.threads ?? (b < 32 ? 1 : 2)
+            BLASRuntime.setThreads(threads)
+            var rng = Xoshiro(seed: 1)
+            let obs = (0..<(b * 24)).map { _ in Float(rng.normal()) }
+            var out = [Float](repeating: 0, count: b * 4)
+            let rates = obs.withUnsafeBufferPointer { o in
+                out.withUnsafeMutableBufferPointer { op in
+                    measureRates(reps: options.reps, seconds: options.seconds, unitsPerCall: Double(b)) {
+                        agent.sampleActions(observations: o.baseAddress!, count: b, into: op.baseAddress!, rng: &rng)
+                    }
+                }
+            }
+            var extra: [(String, String)] = [("threads", "\(threads)")]
+            if let p = Self.peers[b] {
+                extra += [("peer_actions_per_s", format3(p.0)), ("peer", "\"\(p.1) flow-1, shared/anchors/RESULTS.md §2\"")]
+            }
+            print(benchLine(bench: "ofql_policy_sample", label: "flow-1 mish 24-256x3-4 batch=\(b)", values: rates,
+                            unit: "actions/s", extra: extra))
+        }
+    }
 }

@@ -16,6 +16,9 @@ struct OFQLEval: ParsableCommand {
             DemoCommand.self,
             EnvsCommand.self,
             BehaviorCommand.self,
+            EvaluateCommand.self,
+            DatasetCommand.self,
+            ReferenceCommand.self,
             TrainCommand.self,
             BenchCommand.self,
         ]

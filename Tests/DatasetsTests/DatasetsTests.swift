@@ -143,10 +143,10 @@ struct DatasetsTests {
         let good = dir + "/good.hdf5"
         try handMade().write(to: good)
 
-        let e1 = #expect(throws: DatasetError.self) { try D4RLDataset.load(dir + "/missing.hdf5") }
+        let e1 = #expect(throws: DatasetFileError.self) { try D4RLDataset.load(dir + "/missing.hdf5") }
         #expect(e1?.description.contains("missing.hdf5: no such file") == true)
 
-        let e2 = #expect(throws: DatasetError.self) { try D4RLDataset.load(good, expect: .init(observationDimension: 11)) }
+        let e2 = #expect(throws: DatasetFileError.self) { try D4RLDataset.load(good, expect: .init(observationDimension: 11)) }
         #expect(e2?.description == "\(good): 'observations': observation dimension 2, the environment expects 11")
 
         let noActions = dir + "/no-actions.hdf5"
@@ -155,7 +155,7 @@ struct DatasetsTests {
             try f.write("observations", [Float](repeating: 0, count: 4), shape: [2, 2])
             try f.write("rewards", [Float](repeating: 0, count: 2), shape: [2])
         }
-        let e3 = #expect(throws: DatasetError.self) { try D4RLDataset.load(noActions) }
+        let e3 = #expect(throws: DatasetFileError.self) { try D4RLDataset.load(noActions) }
         #expect(e3?.key == "actions")
         #expect(e3?.message.contains("missing") == true)
 
@@ -167,7 +167,7 @@ struct DatasetsTests {
             try f.write("rewards", [Float](repeating: 0, count: 2), shape: [2])
             try f.writeBool("terminals", [false, false], shape: [2])
         }
-        let e4 = #expect(throws: DatasetError.self) { try D4RLDataset.load(badShape) }
+        let e4 = #expect(throws: DatasetFileError.self) { try D4RLDataset.load(badShape) }
         #expect(e4?.key == "actions")
         #expect(e4?.message.contains("expected (2, act_dim)") == true)
 
@@ -175,18 +175,18 @@ struct DatasetsTests {
         nan.rewards[3] = .nan
         let nanPath = dir + "/nan.hdf5"
         try nan.write(to: nanPath)
-        let e5 = #expect(throws: DatasetError.self) { try D4RLDataset.load(nanPath) }
+        let e5 = #expect(throws: DatasetFileError.self) { try D4RLDataset.load(nanPath) }
         #expect(e5?.description.contains("'rewards': non-finite value nan at row 3") == true)
         #expect(nan.verify().contains { $0.hasPrefix("rewards: 1 non-finite") })
 
         let truncated = dir + "/truncated.hdf5"
         try Data(try Data(contentsOf: URL(fileURLWithPath: good)).prefix(2000)).write(to: URL(fileURLWithPath: truncated))
-        let e6 = #expect(throws: DatasetError.self) { try D4RLDataset.load(truncated) }
+        let e6 = #expect(throws: DatasetFileError.self) { try D4RLDataset.load(truncated) }
         #expect(e6?.file == truncated)
 
         let text = dir + "/text.hdf5"
         try "observations,actions\n".write(toFile: text, atomically: false, encoding: .utf8)
-        let e7 = #expect(throws: DatasetError.self) { try D4RLDataset.load(text) }
+        let e7 = #expect(throws: DatasetFileError.self) { try D4RLDataset.load(text) }
         #expect(e7?.message.contains("not an HDF5 file") == true)
     }
 
@@ -213,9 +213,9 @@ struct DatasetsTests {
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         var broken = handMade()
         broken.actions.removeLast()
-        #expect(throws: DatasetError.self) { try broken.write(to: path) }
+        #expect(throws: DatasetFileError.self) { try broken.write(to: path) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
-        #expect(throws: DatasetError.self) { try handMade().write(to: dir + "/no/such/folder/x.hdf5") }
+        #expect(throws: DatasetFileError.self) { try handMade().write(to: dir + "/no/such/folder/x.hdf5") }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["keep.hdf5"])
     }
 }

@@ -94,6 +94,8 @@ int32_t cb2_body_set_sleeping_allowed(CB2World *w, int32_t body, int32_t allowed
 int32_t cb2_body_set_gravity_scale(CB2World *w, int32_t body, float scale);
 float cb2_body_mass(const CB2World *w, int32_t body);
 float cb2_body_inertia(const CB2World *w, int32_t body);   /* about the centre of mass */
+/* Overrides mass (kg), local centre of mass and rotational inertia about that centre (kg·m²). */
+int32_t cb2_body_set_mass_data(CB2World *w, int32_t body, float mass, float centerX, float centerY, float inertia);
 int32_t cb2_body_world_center(const CB2World *w, int32_t body, float *x, float *y);
 int32_t cb2_body_world_point(const CB2World *w, int32_t body, float lx, float ly, float *x, float *y);
 int32_t cb2_body_local_point(const CB2World *w, int32_t body, float wx, float wy, float *x, float *y);

@@ -1,0 +1,52 @@
+/// A small, fast, seeded generator (SplitMix64) used for every random draw in Envs.
+///
+/// Library code never reaches for a global generator; seeds are explicit and derived by
+/// index (``SeededRNG/derive(_:_:)``) so results do not depend on scheduling.
+public struct SeededRNG: RandomNumberGenerator, Sendable, Equatable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+
+    @inlinable
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform double in [0, 1).
+    @inlinable
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// A uniform double in [lo, hi).
+    @inlinable
+    public mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * unit() }
+
+    /// A standard normal draw (Box–Muller, one value per call).
+    public static func gaussian<G: RandomNumberGenerator>(using g: inout G) -> Double {
+        var u1 = Double(g.next() >> 11) * 0x1.0p-53
+        if u1 < 1e-300 { u1 = 1e-300 }
+        let u2 = Double(g.next() >> 11) * 0x1.0p-53
+        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+    }
+
+    public mutating func gaussian() -> Double { SeededRNG.gaussian(using: &self) }
+
+    /// A well-mixed seed for stream `index` of `base` (episode i of a run, worker j, …).
+    public static func derive(_ base: UInt64, _ index: UInt64) -> UInt64 {
+        var g = SeededRNG(seed: base ^ (index &* 0xD1B5_4A32_D192_ED03))
+        _ = g.next()
+        return g.next()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@usableFromInline func _log(_ x: Double) -> Double { Glibc.log(x) }
+@usableFromInline func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+#elseif canImport(Darwin)
+import Darwin
+@usableFromInline func _log(_ x: Double) -> Double { Darwin.log(x) }
+@usableFromInline func _cos(_ x: Double) -> Double { Darwin.cos(x) }
+#endif

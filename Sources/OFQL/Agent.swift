@@ -1,0 +1,510 @@
+import BLAS
+
+/// A minibatch of transitions in preallocated buffers (raw observations; the agent normalises).
+public final class TransitionBatch {
+    public let capacity: Int, obsDim: Int, actDim: Int
+    public private(set) var count = 0
+    public let observations: UnsafeMutablePointer<Float>
+    public let actions: UnsafeMutablePointer<Float>
+    public let rewards: UnsafeMutablePointer<Float>
+    public let nextObservations: UnsafeMutablePointer<Float>
+    /// Bootstrap masks 1 − terminal.
+    public let masks: UnsafeMutablePointer<Float>
+
+    public init(capacity: Int, obsDim: Int, actDim: Int) {
+        self.capacity = capacity; self.obsDim = obsDim; self.actDim = actDim
+        func a(_ n: Int) -> UnsafeMutablePointer<Float> { let p = UnsafeMutablePointer<Float>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p }
+        observations = a(capacity * obsDim); actions = a(capacity * actDim); rewards = a(capacity)
+        nextObservations = a(capacity * obsDim); masks = a(capacity)
+    }
+    deinit {
+        observations.deallocate(); actions.deallocate(); rewards.deallocate(); nextObservations.deallocate(); masks.deallocate()
+    }
+
+    /// Gathers the rows `indices` of `data`.
+    public func fill(from data: Transitions, indices: UnsafeBufferPointer<Int>) {
+        precondition(indices.count <= capacity && data.obsDim == obsDim && data.actDim == actDim)
+        count = indices.count
+        let o = obsDim, d = actDim
+        data.observations.withUnsafeBufferPointer { obs in
+            data.nextObservations.withUnsafeBufferPointer { nobs in
+                data.actions.withUnsafeBufferPointer { act in
+                    for (k, i) in indices.enumerated() {
+                        (observations + k * o).update(from: obs.baseAddress! + i * o, count: o)
+                        (nextObservations + k * o).update(from: nobs.baseAddress! + i * o, count: o)
+                        (actions + k * d).update(from: act.baseAddress! + i * d, count: d)
+                        rewards[k] = data.rewards[i]
+                        masks[k] = 1 - data.terminals[i]
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gathers the rows `indices` (array form).
+    public func fill(from data: Transitions, indices: [Int]) {
+        indices.withUnsafeBufferPointer { fill(from: data, indices: $0) }
+    }
+}
+
+/// What one update did (losses and scales; JSON-ready, namespaced when logged).
+public struct UpdateMetrics: Codable, Sendable, Equatable {
+    /// Σ_i MSE(Q_i(s, a), y) (eq. 10); 0 for BC.
+    public var criticLoss: Double = 0
+    /// L_FBC − α·Q (eq. 7/11); for BC the MSE.
+    public var actorLoss: Double = 0
+    /// L_FBC (eq. 6), unweighted; for BC the MSE.
+    public var flowLoss: Double = 0
+    /// −η·E[Q]/sg(E|Q|), the Q part of the actor loss.
+    public var qLoss: Double = 0
+    /// Mean Q_1(s, a) over the batch's dataset pairs.
+    public var qMean: Double = 0
+    /// The detached normaliser E|Q| used for α.
+    public var qAbsMean: Double = 0
+    /// Mean bootstrap target y.
+    public var targetMean: Double = 0
+    public var actorGradNorm: Double = 0
+    public var criticGradNorm: Double = 0
+    /// Fraction of one-step action components outside [−1, 1] before clipping.
+    public var clippedFraction: Double = 0
+    public init() {}
+
+    /// Adds `other` (for running means).
+    public mutating func add(_ o: UpdateMetrics) {
+        criticLoss += o.criticLoss; actorLoss += o.actorLoss; flowLoss += o.flowLoss; qLoss += o.qLoss
+        qMean += o.qMean; qAbsMean += o.qAbsMean; targetMean += o.targetMean
+        actorGradNorm += o.actorGradNorm; criticGradNorm += o.criticGradNorm; clippedFraction += o.clippedFraction
+    }
+    /// Divides every field by `n`.
+    public func scaled(by n: Double) -> UpdateMetrics {
+        var m = self
+        m.criticLoss /= n; m.actorLoss /= n; m.flowLoss /= n; m.qLoss /= n; m.qMean /= n; m.qAbsMean /= n
+        m.targetMean /= n; m.actorGradNorm /= n; m.criticGradNorm /= n; m.clippedFraction /= n
+        return m
+    }
+}
+
+/// The OFQL agent (or the BC baseline): networks, optimisers, targets and preallocated
+/// workspaces for one fixed batch size. Float32.
+///
+/// API: ``create(config:obsDim:actDim:seed:normalizer:)``, ``update(_:)`` → ``UpdateMetrics``,
+/// ``sampleActions(observations:rng:)``. One `update` is, in order (PAPER Algorithm 1):
+/// critic step (eq. 9–10), actor step (eq. 6, 7, 11), critic target Polyak, policy EMA.
+/// No memory is allocated inside `update`.
+public final class OFQLAgent {
+    public let config: OFQLConfig
+    public let obsDim: Int, actDim: Int
+    /// Observation normalisation applied to every observation the agent sees.
+    public let normalizer: ObservationNormalizer
+    /// Completed updates.
+    public internal(set) var step = 0
+    /// The agent's own noise stream (ε, t, r, critic choice).
+    public internal(set) var rng: Xoshiro
+
+    // Networks and parameters.
+    let policyNet: AverageVelocityNet<Float>?
+    let bcNet: MLP<Float>?
+    /// θ: the policy (OFQL: u_θ; BC: the regressor).
+    public let policy: ParameterBlock<Float>
+    /// θ': the policy EMA (nil when `policyEMA` is off or for BC).
+    public let policyEMA: ParameterBlock<Float>?
+    let critics: CriticEnsemble<Float>?
+    /// φ and φ' (nil for BC).
+    public let critic: ParameterBlock<Float>?, criticTarget: ParameterBlock<Float>?
+    let actorOpt: Adam<Float>
+    let criticOpt: Adam<Float>?
+
+    // Workspaces (B = batch size, A = act dim, O = obs dim).
+    let B: Int
+    let fusedNext: Bool
+    private let ws: Workspace
+    private let sN, s2N, sStack, zStack, rStack, tStack: UnsafeMutablePointer<Float>
+    private let epsFlow, v, tFlow, rFlow, ones, aNext, epsNext, sNextRep, zeros: UnsafeMutablePointer<Float>
+    private let y, dQ, dU, aPi, aPiClipped: UnsafeMutablePointer<Float>
+    private var inference: AverageVelocityNet<Float>?
+    private var inferenceBC: MLP<Float>?
+    private var inferenceBuffers: Workspace?
+
+    /// Builds the networks and initialises them from `seed` (PyTorch default init).
+    public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,
+                              normalizer: ObservationNormalizer? = nil) throws -> OFQLAgent {
+        try config.validate()
+        guard obsDim > 0, actDim > 0 else { throw ConfigError.invalid(field: "obsDim/actDim", reason: "must be positive, got \(obsDim), \(actDim)") }
+        let norm = normalizer ?? .identity(obsDim)
+        guard norm.mean.count == obsDim, norm.std.count == obsDim else {
+            throw ConfigError.invalid(field: "normalizer", reason: "has \(norm.mean.count) dims, observations have \(obsDim)")
+        }
+        return OFQLAgent(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: norm)
+    }
+
+    init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
+        self.config = config; self.obsDim = obsDim; self.actDim = actDim; self.normalizer = normalizer
+        let B = config.batchSize
+        self.B = B
+        var initRNG = Xoshiro(seed: seed)
+        rng = initRNG.derived(1)
+        let ofql = config.algo == .ofql
+        let nQ = config.maxQBackup ? config.maxQSamples : 1
+        fusedNext = ofql && !config.policyEMA && !config.maxQBackup
+        let policyRows = fusedNext ? 4 * B : Swift.max(3 * B, nQ * B)
+
+        var playout = ParameterLayout()
+        if ofql {
+            let spec = PolicySpec(obsDim: obsDim, actDim: actDim, hidden: config.hidden, activation: config.activation,
+                                  layerNorm: config.policyLayerNorm, timeInput: config.timeInput,
+                                  timeEmbeddingDim: config.timeEmbeddingDim, timeScale: config.timeScale)
+            policyNet = AverageVelocityNet(spec, prefix: "policy", layout: &playout, maxRows: policyRows)
+            bcNet = nil
+        } else {
+            policyNet = nil
+            bcNet = MLP(MLPSpec(inputDim: obsDim, hidden: config.hidden, outputDim: actDim, activation: config.activation,
+                                layerNorm: config.policyLayerNorm), prefix: "policy.body", layout: &playout, maxRows: B)
+        }
+        policy = ParameterBlock(layout: playout)
+        policyNet?.initialize(policy.values, rng: &initRNG)
+        bcNet?.initialize(policy.values, rng: &initRNG)
+        if ofql && config.policyEMA {
+            let e = ParameterBlock<Float>(layout: playout)
+            e.copyValues(from: policy)
+            policyEMA = e
+        } else {
+            policyEMA = nil
+        }
+        actorOpt = Adam(count: policy.count, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
+                        weightDecay: config.weightDecay, clipNorm: config.actorGradClip)
+        if ofql {
+            var clayout = ParameterLayout()
+            let c = CriticEnsemble<Float>(count: 2, obsDim: obsDim, actDim: actDim, hidden: config.criticHidden,
+                                          activation: config.criticActivation, layerNorm: config.criticLayerNorm,
+                                          prefix: "critic", layout: &clayout, maxRows: nQ * B)
+            critics = c
+            let cb = ParameterBlock<Float>(layout: clayout)
+            c.initialize(cb.values, rng: &initRNG)
+            let ct = ParameterBlock<Float>(layout: clayout)
+            ct.copyValues(from: cb)
+            critic = cb; criticTarget = ct
+            criticOpt = Adam(count: cb.count, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
+                             weightDecay: config.weightDecay, clipNorm: config.criticGradClip)
+        } else {
+            critics = nil; critic = nil; criticTarget = nil; criticOpt = nil
+        }
+
+        let A = actDim, O = obsDim
+        let w = Workspace()
+        ws = w
+        sN = w.alloc(B * O); s2N = w.alloc(B * O)
+        sStack = w.alloc(policyRows * O); zStack = w.alloc(policyRows * A)
+        rStack = w.alloc(policyRows); tStack = w.alloc(policyRows)
+        epsFlow = w.alloc(B * A); v = w.alloc(B * A); tFlow = w.alloc(B); rFlow = w.alloc(B)
+        ones = w.alloc(policyRows, value: 1); zeros = w.alloc(policyRows)
+        aNext = w.alloc(nQ * B * A); epsNext = w.alloc(nQ * B * A); sNextRep = w.alloc(nQ * B * O)
+        y = w.alloc(B); dQ = w.alloc(nQ * B); dU = w.alloc(2 * B * A); aPi = w.alloc(B * A); aPiClipped = w.alloc(B * A)
+    }
+
+    /// Parameters the critic target's next action and evaluation sample from: θ' if the EMA is
+    /// on, else θ.
+    public var targetPolicy: ParameterBlock<Float> { policyEMA ?? policy }
+
+    // MARK: - update
+
+    /// One gradient step on `batch` (critic, then actor, then targets). Throws
+    /// ``TrainingError/diverged(step:what:)`` before touching parameters if a loss or gradient
+    /// is not finite.
+    @discardableResult
+    public func update(_ batch: TransitionBatch) throws -> UpdateMetrics {
+        precondition(batch.count == B, "batch has \(batch.count) rows, the agent was built for \(B)")
+        precondition(batch.obsDim == obsDim && batch.actDim == actDim, "batch dimensions differ from the agent's")
+        normalizer.apply(batch.observations, into: sN, rows: B)
+        normalizer.apply(batch.nextObservations, into: s2N, rows: B)
+        let m: UpdateMetrics
+        if config.algo == .bc {
+            m = try updateBC(batch)
+        } else {
+            m = try updateOFQL(batch)
+        }
+        return m
+    }
+
+    private func diverged(_ what: String) -> TrainingError { .diverged(step: step, what: what) }
+
+    private func updateBC(_ batch: TransitionBatch) throws -> UpdateMetrics {
+        let net = bcNet!, A = actDim
+        net.forward(policy.values, input: sN, rows: B)
+        var loss: Float = 0
+        let denom = Float(B) * (config.flowLossReduction == .mean ? Float(A) : 1)
+        for k in 0..<(B * A) {
+            let d = net.output[k] - batch.actions[k]
+            loss += d * d
+            dU[k] = 2 * d / denom
+        }
+        loss /= denom
+        guard loss.isFinite else { throw diverged("BC loss is \(loss)") }
+        net.backward(policy.values, grads: policy.grads, rows: B, dOutput: dU, inputGrad: false)
+        var m = UpdateMetrics()
+        do { m.actorGradNorm = try actorOpt.update(policy, lr: config.actorLR) } catch { throw diverged("actor \(error)") }
+        m.actorLoss = Double(loss); m.flowLoss = Double(loss)
+        step += 1
+        return m
+    }
+
+    private func updateOFQL(_ batch: TransitionBatch) throws -> UpdateMetrics {
+        let net = policyNet!, critics = critics!, critic = critic!, criticTarget = criticTarget!
+        let A = actDim, O = obsDim, nQ = config.maxQBackup ? config.maxQSamples : 1
+        var m = UpdateMetrics()
+
+        // Noise, in a fixed order: flow ε, (t, r), one-step ε, next-action ε, critic choice.
+        rng.fillNormal(epsFlow, count: B * A)
+        MeanFlow.sampleTimes(B, config: config, rng: &rng, t: tFlow, r: rFlow)
+        rng.fillNormal(aPi, count: B * A)                    // ε for a_θ(s, ε), kept in aPi for now
+        rng.fillNormal(epsNext, count: nQ * B * A)
+        let chosen = config.qNormalization == .dql ? rng.index(2) : 0
+
+        // Flow inputs (eq. 1): z_t = (1 − t)a + tε, v = ε − a.
+        MeanFlow.interpolate(rows: B, dim: A, a: batch.actions, eps: epsFlow, t: tFlow, z: zStack, v: v)
+
+        // Next action for the critic target (eq. 9) when it needs its own forward pass.
+        if !fusedNext {
+            let rows = nQ * B
+            for n in 0..<nQ { (sNextRep + n * B * O).update(from: s2N, count: B * O) }
+            net.forward(targetPolicy.values, rows: rows, s: sNextRep, z: epsNext, r: zeros, t: ones, derivatives: false)
+            oneStep(eps: epsNext, u: net.output, count: rows * A, into: aNext)
+        }
+
+        // Stacked policy pass with current θ: [flow rows | one-step rows | (next rows)] + B
+        // tangent rows carrying the JVP along (v, 0, 1) of the flow rows (eq. 4).
+        let primal = fusedNext ? 3 * B : 2 * B
+        sStack.update(from: sN, count: B * O)
+        (sStack + B * O).update(from: sN, count: B * O)
+        (zStack + B * A).update(from: aPi, count: B * A)
+        rStack.update(from: rFlow, count: B); (rStack + B).update(repeating: 0, count: B)
+        tStack.update(from: tFlow, count: B); (tStack + B).update(repeating: 1, count: B)
+        if fusedNext {
+            (sStack + 2 * B * O).update(from: s2N, count: B * O)
+            (zStack + 2 * B * A).update(from: epsNext, count: B * A)
+            (rStack + 2 * B).update(repeating: 0, count: B); (tStack + 2 * B).update(repeating: 1, count: B)
+        }
+        net.forward(policy.values, rows: primal, tangentRows: B, s: sStack, z: zStack, r: rStack, t: tStack,
+                    zDot: v, rDot: nil, tDot: ones)
+        let u = net.output
+        if fusedNext { oneStep(eps: epsNext, u: u + 2 * B * A, count: B * A, into: aNext) }
+
+        // ---- Critic step (eq. 9–10) ----
+        // y = r̃ + γ·mask·min_i max_n Q'_i(s', a'_n), with r̃ = rewardScale·r + rewardShift.
+        let tRows = nQ * B
+        critics.setInput(rows: tRows, s: fusedNext ? s2N : sNextRep, a: aNext)
+        critics.forward(criticTarget.values, rows: tRows, derivatives: false)
+        let q1t = critics.q(0), q2t = critics.q(1)
+        let gamma = Float(config.gamma), rs = Float(config.rewardScale), rsh = Float(config.rewardShift)
+        var ySum: Float = 0
+        for b in 0..<B {
+            var m1 = q1t[b], m2 = q2t[b]
+            for n in 1..<Swift.max(1, nQ) { m1 = Swift.max(m1, q1t[n * B + b]); m2 = Swift.max(m2, q2t[n * B + b]) }
+            let yb = rs * batch.rewards[b] + rsh + gamma * batch.masks[b] * Swift.min(m1, m2)
+            y[b] = yb; ySum += yb
+        }
+        m.targetMean = Double(ySum) / Double(B)
+        critics.setInput(rows: B, s: sN, a: batch.actions)
+        critics.forward(critic.values, rows: B, derivatives: true)
+        var criticLoss: Float = 0, q1Sum: Float = 0, absSum: Float = 0
+        for (i, qnet) in critics.nets.enumerated() {
+            let q = qnet.output
+            var l: Float = 0
+            for b in 0..<B {
+                let d = q[b] - y[b]
+                l += d * d
+                dQ[b] = 2 * d / Float(B)
+                absSum += Swift.abs(q[b])
+                if i == 0 { q1Sum += q[b] }
+            }
+            criticLoss += l / Float(B)
+            qnet.backward(critic.values, grads: critic.grads, rows: B, dOutput: dQ, inputGrad: false)
+        }
+        guard criticLoss.isFinite else { throw diverged("critic loss is \(criticLoss)") }
+        m.criticLoss = Double(criticLoss)
+        m.qMean = Double(q1Sum) / Double(B)
+        let datasetAbsQ = Double(absSum) / Double(2 * B)
+        do { m.criticGradNorm = try criticOpt!.update(critic, lr: config.criticLR) } catch { throw diverged("critic \(error)") }
+
+        // ---- Actor step ----
+        // Flow BC (eq. 5–6) on the flow rows; the JVP rows start after the primal rows.
+        let flowLoss = MeanFlow.loss(rows: B, dim: A, u: u, dudt: u + primal * A, v: v, r: rFlow, t: tFlow,
+                                     reduction: config.flowLossReduction, dU: dU)
+        // One-step action (eq. 8): a = ε − u(ε, 0, 1; s), clipped for the critic.
+        var clipped = 0
+        for k in 0..<(B * A) {
+            let a = aPi[k] - u[B * A + k]
+            aPi[k] = a
+            let c = a < -1 ? -1 : (a > 1 ? 1 : a)
+            if c != a { clipped += 1 }
+            aPiClipped[k] = config.clipActorActions ? c : a
+        }
+        m.clippedFraction = Double(clipped) / Double(B * A)
+        // Q term (eq. 7, 11): −η·E[Q]/sg(E|Q|).
+        critics.setInput(rows: B, s: sN, a: aPiClipped)
+        let dUpi = dU + B * A
+        dUpi.update(repeating: 0, count: B * A)
+        let eta = Float(config.eta)
+        var qTerm: Float = 0
+        switch config.qNormalization {
+        case .dql:
+            let i = chosen, j = 1 - chosen
+            critics.forward(critic.values, rows: B, only: i, derivatives: true)
+            critics.forward(critic.values, rows: B, only: j, derivatives: false)
+            let qi = critics.q(i), qj = critics.q(j)
+            var meanQ: Float = 0, meanAbs: Float = 0
+            for b in 0..<B { meanQ += qi[b]; meanAbs += Swift.abs(qj[b]) }
+            meanQ /= Float(B); meanAbs /= Float(B)
+            let norm = Swift.max(meanAbs, 1e-8)
+            m.qAbsMean = Double(meanAbs)
+            qTerm = -eta * meanQ / norm
+            let g = -eta / (Float(B) * norm)
+            for b in 0..<B { dQ[b] = g }
+            critics.nets[i].backward(critic.values, grads: nil, rows: B, dOutput: dQ, inputGrad: true)
+            accumulateActionGrad(critics.nets[i].dInput, into: dUpi)
+        case .paper:
+            critics.forward(critic.values, rows: B, derivatives: true)
+            let norm = Float(Swift.max(datasetAbsQ, 1e-8))
+            m.qAbsMean = datasetAbsQ
+            var meanQ: Float = 0
+            for b in 0..<B { meanQ += 0.5 * (critics.q(0)[b] + critics.q(1)[b]) }
+            meanQ /= Float(B)
+            qTerm = -eta * meanQ / norm
+            let g = -eta / (2 * Float(B) * norm)
+            for b in 0..<B { dQ[b] = g }
+            for qnet in critics.nets {
+                qnet.backward(critic.values, grads: nil, rows: B, dOutput: dQ, inputGrad: true)
+                accumulateActionGrad(qnet.dInput, into: dUpi)
+            }
+        }
+        // a = ε − u, so ∂L/∂u = −∂L/∂a; clipping passes the gradient only inside [−1, 1].
+        for k in 0..<(B * A) {
+            let inside = !config.clipActorActions || (aPi[k] >= -1 && aPi[k] <= 1)
+            dUpi[k] = inside ? -dUpi[k] : 0
+        }
+        let actorLoss = flowLoss + qTerm
+        guard actorLoss.isFinite else { throw diverged("actor loss is \(actorLoss) (flow \(flowLoss), Q term \(qTerm))") }
+        net.backward(policy.values, grads: policy.grads, rows: 2 * B, dOutput: dU)
+        do { m.actorGradNorm = try actorOpt.update(policy, lr: config.actorLR) } catch { throw diverged("actor \(error)") }
+        m.flowLoss = Double(flowLoss); m.qLoss = Double(qTerm); m.actorLoss = Double(actorLoss)
+
+        // ---- Targets (eq. 12) ----
+        let k = step
+        step += 1
+        if step % config.targetUpdateEvery == 0 {
+            VectorMath.polyak(target: criticTarget.values, online: critic.values, critic.count, tau: Float(config.targetTau))
+        }
+        if let ema = policyEMA, k % config.emaEvery == 0 {
+            if k >= config.emaStartStep {
+                VectorMath.polyak(target: ema.values, online: policy.values, policy.count, tau: Float(1 - config.emaDecay))
+            } else if config.emaWarmup == .copy {
+                ema.copyValues(from: policy)
+            }
+        }
+        return m
+    }
+
+    /// a = clip(ε − u, −1, 1).
+    @inline(__always)
+    private func oneStep(eps: UnsafePointer<Float>, u: UnsafePointer<Float>, count: Int, into a: UnsafeMutablePointer<Float>) {
+        for k in 0..<count {
+            let x = eps[k] - u[k]
+            a[k] = x < -1 ? -1 : (x > 1 ? 1 : x)
+        }
+    }
+
+    /// Adds the action columns of a critic input gradient (B × (O + A)) into `g` (B × A).
+    private func accumulateActionGrad(_ dInput: UnsafePointer<Float>, into g: UnsafeMutablePointer<Float>) {
+        let w = obsDim + actDim
+        for b in 0..<B {
+            for j in 0..<actDim { g[b * actDim + j] += dInput[b * w + obsDim + j] }
+        }
+    }
+
+    /// Floating-point operations of the GEMMs in one ``update(_:)`` (2 per multiply–add),
+    /// for GFLOP/s reporting; elementwise work is not counted.
+    public var gemmFlopsPerUpdate: Double {
+        let b = Double(B)
+        if let bc = bcNet { return 2 * b * Double(bc.spec.macsPerRow) * 3 }
+        guard let net = policyNet, let critics else { return 0 }
+        var mp = Double(net.body.spec.macsPerRow)
+        if let te = net.tEmbed { mp += 2 * Double(te.spec.macsPerRow) }
+        let nQ = Double(config.maxQBackup ? config.maxQSamples : 1)
+        let primal = fusedNext ? 3 * b : 2 * b
+        var macs = (primal + b) * mp                       // stacked forward incl. JVP rows
+        if !fusedNext { macs += nQ * b * mp }              // separate next-action forward
+        macs += 2 * b * 2 * mp                             // policy backward (weight + input grads)
+        let mc = Double(critics.nets[0].spec.macsPerRow)
+        macs += 2 * nQ * b * mc                            // target critics
+        macs += 2 * b * mc * 3                             // online critics forward + backward
+        let actorCritics: Double = config.qNormalization == .dql ? 1 : 2
+        macs += 2 * b * mc + actorCritics * b * mc         // actor: Q forward, input-gradient backward
+        return 2 * macs
+    }
+
+    // MARK: - sampling
+
+    /// One-step actions a = clip(ε − u_θ'(ε, 0, 1; s), −1, 1) for `count` raw observations
+    /// (θ' = the EMA when enabled); BC: clip(π(s), −1, 1). Writes count × actDim values.
+    /// Allocates only when `count` exceeds every earlier call's.
+    public func sampleActions(observations: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
+                              rng: inout Xoshiro) {
+        let params = targetPolicy.values
+        ensureInference(rows: count)
+        let buf = inferenceBuffers!
+        let s = buf.slots[0], eps = buf.slots[1]
+        normalizer.apply(observations, into: s, rows: count)
+        if let bc = inferenceBC {
+            if count == 1 { bc.forwardRow(params, input: s) } else { bc.forward(params, input: s, rows: count, derivatives: false) }
+            for k in 0..<(count * actDim) { let x = bc.output[k]; out[k] = x < -1 ? -1 : (x > 1 ? 1 : x) }
+            return
+        }
+        let net = inference!
+        rng.fillNormal(eps, count: count * actDim)
+        if count == 1 {
+            net.forwardRow(params, s: s, z: eps, r: 0, t: 1)
+        } else {
+            net.forward(params, rows: count, s: s, z: eps, r: buf.slots[2], t: buf.slots[3], derivatives: false)
+        }
+        oneStep(eps: eps, u: net.output, count: count * actDim, into: out)
+    }
+
+    /// Array convenience for ``sampleActions(observations:count:into:rng:)``.
+    public func sampleActions(observations: [Float], rng: inout Xoshiro) -> [Float] {
+        precondition(observations.count % obsDim == 0, "observations must be a multiple of obsDim = \(obsDim)")
+        let n = observations.count / obsDim
+        var out = [Float](repeating: 0, count: n * actDim)
+        observations.withUnsafeBufferPointer { o in
+            out.withUnsafeMutableBufferPointer { sampleActions(observations: o.baseAddress!, count: n, into: $0.baseAddress!, rng: &rng) }
+        }
+        return out
+    }
+
+    private func ensureInference(rows: Int) {
+        if let b = inferenceBuffers, b.capacity >= rows { return }
+        let cap = Swift.max(rows, inferenceBuffers.map { $0.capacity * 2 } ?? 1)
+        var layout = ParameterLayout()
+        if let pn = policyNet {
+            inference = AverageVelocityNet(pn.spec, prefix: "policy", layout: &layout, maxRows: cap)
+        } else {
+            inferenceBC = MLP(bcNet!.spec, prefix: "policy.body", layout: &layout, maxRows: cap)
+        }
+        precondition(layout == policy.layout)
+        let w = Workspace(capacity: cap)
+        _ = w.alloc(cap * obsDim); _ = w.alloc(cap * actDim); _ = w.alloc(cap); _ = w.alloc(cap, value: 1)
+        inferenceBuffers = w
+    }
+}
+
+/// Owns a list of buffers freed together.
+final class Workspace {
+    let capacity: Int
+    private(set) var slots: [UnsafeMutablePointer<Float>] = []
+    init(capacity: Int = 0) { self.capacity = capacity }
+    func alloc(_ n: Int, value: Float = 0) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, n))
+        p.initialize(repeating: value, count: Swift.max(1, n))
+        slots.append(p)
+        return p
+    }
+    deinit { for p in slots { p.deallocate() } }
+}

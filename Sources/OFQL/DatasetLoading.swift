@@ -1,0 +1,31 @@
+import Datasets
+
+/// Loads a D4RL-layout HDF5 file into ``Transitions`` for training.
+///
+/// Next observations and bootstrap masks follow ``Datasets/QTransitions``: stored
+/// `next_observations` are used when present, no next state crosses an episode boundary,
+/// only `terminals` clear the mask (timeouts bootstrap), and rows whose next state is
+/// unknown are dropped. Errors name the file and the key.
+public func loadD4RLTransitions(path: String) throws -> Transitions {
+    try loadD4RL(path: path).transitions
+}
+
+/// ``loadD4RLTransitions(path:)`` plus the dataset id from `metadata/dataset_id` (or the
+/// file name) and the number of rows dropped.
+public func loadD4RL(path: String) throws -> (transitions: Transitions, datasetID: String, droppedRows: Int) {
+    let ds = try D4RLDataset.load(path, loadInfos: false)
+    var limit: Int? = nil
+    if case .int(let v)? = ds.metadata["max_episode_steps"] { limit = Int(v) }
+    let q = ds.makeTransitions(maxEpisodeSteps: limit)
+    var id = String(path.split(separator: "/").last ?? Substring(path))
+    for ext in [".hdf5", ".h5"] where id.hasSuffix(ext) { id.removeLast(ext.count) }
+    if case .string(let s)? = ds.metadata["dataset_id"] { id = s }
+    do {
+        let t = try Transitions(observations: q.observations, actions: q.actions, rewards: q.rewards,
+                                nextObservations: q.nextObservations, terminals: q.terminals,
+                                obsDim: q.observationDimension, actDim: q.actionDimension)
+        return (t, id, q.droppedRows)
+    } catch {
+        throw DatasetFileError(file: path, message: "\(error)")
+    }
+}

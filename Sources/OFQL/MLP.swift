@@ -1,0 +1,396 @@
+import BLAS
+
+/// The shape of a multilayer perceptron: Linear → [LayerNorm] → activation for every hidden
+/// width, then a final Linear.
+public struct MLPSpec: Codable, Sendable, Equatable {
+    public var inputDim: Int
+    public var hidden: [Int]
+    public var outputDim: Int
+    public var activation: Activation
+    /// LayerNorm (ε = 1e-5, affine) between each hidden Linear and its activation.
+    public var layerNorm: Bool
+
+    public init(inputDim: Int, hidden: [Int], outputDim: Int, activation: Activation = .mish, layerNorm: Bool = false) {
+        self.inputDim = inputDim; self.hidden = hidden; self.outputDim = outputDim
+        self.activation = activation; self.layerNorm = layerNorm
+    }
+    /// [input, hidden…, output].
+    public var dims: [Int] { [inputDim] + hidden + [outputDim] }
+    /// Multiply–adds of one forward row.
+    public var macsPerRow: Int { zip(dims.dropLast(), dims.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 } }
+}
+
+/// A row-major MLP with exact reverse-mode backward and forward-mode JVP, over preallocated
+/// workspaces for up to `maxRows` rows.
+///
+/// **Fused JVP.** A forward call takes `rows` primal rows followed by `tangentRows` tangent rows
+/// in one input matrix; tangent row i is the tangent of primal row i (i < tangentRows). Every
+/// Linear runs one GEMM over all rows (bias added to primal rows only: the tangent of W·x + b is
+/// W·ẋ); activations write f(h) on primal rows and f′(h_i)·ḣ on tangent rows; LayerNorm applies
+/// its exact linearisation. So the primal and the JVP cost one pass with bigger GEMMs.
+///
+/// **Backward** runs over the first `rows` primal rows of the last forward with the same
+/// parameters, overwriting this network's slice of the gradient buffer. The input passed to
+/// `forward` must stay valid until `backward` (it is the first layer's weight-gradient operand).
+///
+/// Parameter tensors (registered under `prefix`): `layers.{i}.weight` [out × in] (PyTorch
+/// layout), `layers.{i}.bias` [out], and with LayerNorm `norms.{i}.weight`, `norms.{i}.bias`.
+public final class MLP<T: NetScalar> {
+    public let spec: MLPSpec
+    public let maxRows: Int
+    let wOff: [Int], bOff: [Int], gOff: [Int], betaOff: [Int]
+    let dims: [Int]
+    /// Per hidden layer: pre-activation (after bias / LayerNorm), activation output, derivative.
+    let pre: [UnsafeMutablePointer<T>], post: [UnsafeMutablePointer<T>], deriv: [UnsafeMutablePointer<T>]
+    /// Per hidden layer with LayerNorm: normalised x̂ and 1/σ per row.
+    let xhat: [UnsafeMutablePointer<T>], rstd: [UnsafeMutablePointer<T>]
+    /// Network output, maxRows × outputDim (primal rows, then tangent rows).
+    public let output: UnsafeMutablePointer<T>
+    /// Gradient with respect to the input after `backward(inputGrad: true)`, rows × inputDim.
+    public let dInput: UnsafeMutablePointer<T>
+    let gradA: UnsafeMutablePointer<T>, gradB: UnsafeMutablePointer<T>
+    private var allocations: [UnsafeMutablePointer<T>] = []
+    private var lastInput: UnsafePointer<T>?
+    private var lastRows = 0
+
+    /// Registers the parameters under `prefix` in `layout` and allocates workspaces.
+    public init(_ spec: MLPSpec, prefix: String, layout: inout ParameterLayout, maxRows: Int) {
+        self.spec = spec
+        self.maxRows = maxRows
+        let dims = spec.dims
+        self.dims = dims
+        var w: [Int] = [], b: [Int] = [], g: [Int] = [], be: [Int] = []
+        for l in 0..<(dims.count - 1) {
+            w.append(layout.add("\(prefix).layers.\(l).weight", shape: [dims[l + 1], dims[l]]))
+            b.append(layout.add("\(prefix).layers.\(l).bias", shape: [dims[l + 1]]))
+            if spec.layerNorm && l < dims.count - 2 {
+                g.append(layout.add("\(prefix).norms.\(l).weight", shape: [dims[l + 1]]))
+                be.append(layout.add("\(prefix).norms.\(l).bias", shape: [dims[l + 1]]))
+            }
+        }
+        wOff = w; bOff = b; gOff = g; betaOff = be
+        var allocs: [UnsafeMutablePointer<T>] = []
+        func alloc(_ n: Int) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, n))
+            p.initialize(repeating: 0, count: Swift.max(1, n))
+            allocs.append(p)
+            return p
+        }
+        var pre: [UnsafeMutablePointer<T>] = [], post: [UnsafeMutablePointer<T>] = [], der: [UnsafeMutablePointer<T>] = []
+        var xh: [UnsafeMutablePointer<T>] = [], rs: [UnsafeMutablePointer<T>] = []
+        for h in spec.hidden {
+            pre.append(alloc(maxRows * h)); post.append(alloc(maxRows * h)); der.append(alloc(maxRows * h))
+            if spec.layerNorm { xh.append(alloc(maxRows * h)); rs.append(alloc(maxRows)) }
+        }
+        self.pre = pre; self.post = post; self.deriv = der; self.xhat = xh; self.rstd = rs
+        output = alloc(maxRows * spec.outputDim)
+        dInput = alloc(maxRows * spec.inputDim)
+        let widest = dims.max()!
+        gradA = alloc(maxRows * widest); gradB = alloc(maxRows * widest)
+        allocations = allocs
+    }
+    deinit { for p in allocations { p.deallocate() } }
+
+    /// Initialises this network's parameters in `params` the PyTorch way (LayerNorm γ = 1, β = 0).
+    public func initialize(_ params: UnsafeMutablePointer<T>, rng: inout Xoshiro) {
+        for l in 0..<(dims.count - 1) {
+            Initializers.torchLinear(weight: params + wOff[l], bias: params + bOff[l], fanIn: dims[l], fanOut: dims[l + 1], rng: &rng)
+        }
+        for l in 0..<gOff.count {
+            (params + gOff[l]).update(repeating: 1, count: dims[l + 1])
+            (params + betaOff[l]).update(repeating: 0, count: dims[l + 1])
+        }
+    }
+
+    /// Forward pass (and JVP on the tangent rows). `input` is (rows + tangentRows) × inputDim.
+    /// With `derivatives` false (inference, targets) activation derivatives are not stored, so
+    /// neither `backward` nor tangent rows may be used.
+    public func forward(_ params: UnsafePointer<T>, input: UnsafePointer<T>, rows: Int, tangentRows: Int = 0,
+                        derivatives: Bool = true) {
+        precondition(tangentRows <= rows && rows + tangentRows <= maxRows, "MLP rows \(rows)+\(tangentRows) exceed workspace \(maxRows)")
+        precondition(derivatives || tangentRows == 0)
+        let total = rows + tangentRows
+        lastInput = input; lastRows = rows
+        var x = input
+        for l in 0..<(dims.count - 1) {
+            let din = dims[l], dout = dims[l + 1]
+            let isOut = l == dims.count - 2
+            let h = isOut ? output : pre[l]
+            T.gemm(.none, .transposed, m: total, n: dout, k: din, alpha: 1, a: x, lda: din,
+                   b: params + wOff[l], ldb: din, beta: 0, c: h, ldc: dout)
+            if isOut {
+                Kernels.addBias(h, rows: rows, cols: dout, bias: params + bOff[l])
+                break
+            }
+            let y = post[l]
+            if spec.layerNorm {
+                Kernels.addBias(h, rows: rows, cols: dout, bias: params + bOff[l])
+                Kernels.layerNormForward(h, rows: rows, tangentRows: tangentRows, cols: dout,
+                                         gamma: params + gOff[l], beta: params + betaOff[l], xhat: xhat[l], rstd: rstd[l])
+                Kernels.activation(spec.activation, h, rows: rows, cols: dout, bias: nil, y: y,
+                                   d: derivatives ? deriv[l] : nil)
+            } else {
+                Kernels.activation(spec.activation, h, rows: rows, cols: dout, bias: params + bOff[l], y: y,
+                                   d: derivatives ? deriv[l] : nil)
+            }
+            if tangentRows > 0 {
+                Kernels.multiply(deriv[l], h + rows * dout, into: y + rows * dout, count: tangentRows * dout)
+            }
+            x = UnsafePointer(y)
+        }
+    }
+
+    /// Backward over the first `rows` primal rows of the last forward: given ∂L/∂output
+    /// (rows × outputDim), writes parameter gradients into `grads` (same offsets as the
+    /// parameters; nil skips the weight-gradient GEMMs) and, when `inputGrad`, ∂L/∂input
+    /// into `dInput`.
+    public func backward(_ params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, rows: Int,
+                         dOutput: UnsafePointer<T>, inputGrad: Bool) {
+        precondition(rows <= lastRows, "backward over \(rows) rows after a forward of \(lastRows)")
+        guard let input = lastInput else { preconditionFailure("backward before forward") }
+        var dy = dOutput
+        var bufToggle = false
+        for l in stride(from: dims.count - 2, through: 0, by: -1) {
+            let din = dims[l], dout = dims[l + 1]
+            let isOut = l == dims.count - 2
+            let dh: UnsafeMutablePointer<T>
+            if isOut {
+                dh = UnsafeMutablePointer(mutating: dy)
+            } else {
+                dh = UnsafeMutablePointer(mutating: dy)   // dy lives in our own gradA/gradB here
+                Kernels.multiplyInPlace(dh, deriv[l], count: rows * dout)
+                if spec.layerNorm {
+                    Kernels.layerNormBackward(dh, rows: rows, cols: dout, gamma: params + gOff[l], xhat: xhat[l], rstd: rstd[l],
+                                              dGamma: grads.map { $0 + gOff[l] }, dBeta: grads.map { $0 + betaOff[l] })
+                }
+            }
+            let x = l == 0 ? input : UnsafePointer(post[l - 1])
+            if let g = grads {
+                T.gemm(.transposed, .none, m: dout, n: din, k: rows, alpha: 1, a: dh, lda: dout, b: x, ldb: din,
+                       beta: 0, c: g + wOff[l], ldc: din)
+                Kernels.columnSums(dh, rows: rows, cols: dout, into: g + bOff[l])
+            }
+            if l == 0 && !inputGrad { break }
+            let dx = l == 0 ? dInput : (bufToggle ? gradB : gradA)
+            bufToggle.toggle()
+            T.gemm(.none, .none, m: rows, n: din, k: dout, alpha: 1, a: dh, lda: dout, b: params + wOff[l], ldb: din,
+                   beta: 0, c: dx, ldc: din)
+            dy = UnsafePointer(dx)
+        }
+    }
+
+    /// Forward for a single row without BLAS-3 (inference at batch 1): gemv per layer.
+    public func forwardRow(_ params: UnsafePointer<T>, input: UnsafePointer<T>) {
+        var x = input
+        for l in 0..<(dims.count - 1) {
+            let din = dims[l], dout = dims[l + 1]
+            let isOut = l == dims.count - 2
+            let h = isOut ? output : pre[l]
+            h.update(from: params + bOff[l], count: dout)
+            T.gemv(.none, m: dout, n: din, alpha: 1, a: params + wOff[l], lda: din, x: x, incx: 1, beta: 1, y: h, incy: 1)
+            if isOut { break }
+            if spec.layerNorm {
+                Kernels.layerNormForward(h, rows: 1, tangentRows: 0, cols: dout, gamma: params + gOff[l],
+                                         beta: params + betaOff[l], xhat: xhat[l], rstd: rstd[l])
+            }
+            Kernels.activation(spec.activation, h, rows: 1, cols: dout, bias: nil, y: post[l], d: nil)
+            x = UnsafePointer(post[l])
+        }
+    }
+}
+
+/// Elementwise and row kernels used by ``MLP`` (loops over raw pointers, activation switch
+/// hoisted out of the loops so each inner loop vectorises).
+enum Kernels {
+    static func addBias<T: NetScalar>(_ h: UnsafeMutablePointer<T>, rows: Int, cols: Int, bias: UnsafePointer<T>) {
+        if T.self == Float.self {
+            let h = h.floats, bias = UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self)
+            for r in 0..<rows {
+                let row = h + r * cols
+                for j in 0..<cols { row[j] += bias[j] }
+            }
+            return
+        }
+        for r in 0..<rows {
+            let row = h + r * cols
+            for j in 0..<cols { row[j] += bias[j] }
+        }
+    }
+
+    static func multiply<T: NetScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, into c: UnsafeMutablePointer<T>, count: Int) {
+        if T.self == Float.self {
+            let a = UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), b = UnsafeRawPointer(b).assumingMemoryBound(to: Float.self)
+            let c = c.floats
+            for i in 0..<count { c[i] = a[i] * b[i] }
+            return
+        }
+        for i in 0..<count { c[i] = a[i] * b[i] }
+    }
+
+    static func multiplyInPlace<T: NetScalar>(_ a: UnsafeMutablePointer<T>, _ b: UnsafePointer<T>, count: Int) {
+        if T.self == Float.self {
+            let a = a.floats, b = UnsafeRawPointer(b).assumingMemoryBound(to: Float.self)
+            for i in 0..<count { a[i] *= b[i] }
+            return
+        }
+        for i in 0..<count { a[i] *= b[i] }
+    }
+
+    /// out[j] = Σ_r x[r, j], rows in order (deterministic).
+    static func columnSums<T: NetScalar>(_ x: UnsafePointer<T>, rows: Int, cols: Int, into out: UnsafeMutablePointer<T>) {
+        out.update(repeating: 0, count: cols)
+        if T.self == Float.self {
+            let x = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), out = out.floats
+            for r in 0..<rows {
+                let row = x + r * cols
+                for j in 0..<cols { out[j] += row[j] }
+            }
+            return
+        }
+        for r in 0..<rows {
+            let row = x + r * cols
+            for j in 0..<cols { out[j] += row[j] }
+        }
+    }
+
+    /// y = f(h + bias) on `rows` rows, and f′ into `d` when given. `h` is updated to h + bias.
+    static func activation<T: NetScalar>(_ act: Activation, _ h: UnsafeMutablePointer<T>, rows: Int, cols: Int,
+                                         bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, d: UnsafeMutablePointer<T>?) {
+        if let bias { addBias(h, rows: rows, cols: cols, bias: bias) }
+        let n = rows * cols
+        if T.self == Float.self {
+            // Concrete Float loop: identical maths; keeps unoptimised (debug) builds usable.
+            FloatKernels.activation(act, h.floats, n: n, y: y.floats, d: d?.floats)
+            return
+        }
+        switch (act, d) {
+        case (.mish, nil):
+            for i in 0..<n { y[i] = ActivationMath.mishValue(h[i]) }
+        case (.mish, let d?):
+            for i in 0..<n { let (v, g) = ActivationMath.mish(h[i]); y[i] = v; d[i] = g }
+        case (.relu, nil):
+            for i in 0..<n { let v = h[i]; y[i] = v > 0 ? v : 0 }
+        case (.relu, let d?):
+            for i in 0..<n { let v = h[i]; y[i] = v > 0 ? v : 0; d[i] = v > 0 ? 1 : 0 }
+        case (.gelu, nil):
+            for i in 0..<n { y[i] = ActivationMath.gelu(h[i]).y }
+        case (.gelu, let d?):
+            for i in 0..<n { let (v, g) = ActivationMath.gelu(h[i]); y[i] = v; d[i] = g }
+        case (.tanh, nil):
+            for i in 0..<n { y[i] = ActivationMath.tanh(h[i]).y }
+        case (.tanh, let d?):
+            for i in 0..<n { let (v, g) = ActivationMath.tanh(h[i]); y[i] = v; d[i] = g }
+        }
+    }
+
+    static let layerNormEps = 1e-5
+
+    /// LayerNorm in place on primal rows (stores x̂ and 1/σ) and its JVP on the tangent rows
+    /// that follow: ẏ = γ·(ẋ − mean ẋ − x̂·mean(ẋ·x̂))/σ.
+    static func layerNormForward<T: NetScalar>(_ h: UnsafeMutablePointer<T>, rows: Int, tangentRows: Int, cols: Int,
+                                               gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
+                                               xhat: UnsafeMutablePointer<T>, rstd: UnsafeMutablePointer<T>) {
+        let invN = 1 / T(cols)
+        for r in 0..<rows {
+            let x = h + r * cols, xh = xhat + r * cols
+            let mean = VectorMath.sum(x, cols) * invN
+            var v: T = 0
+            for j in 0..<cols { let c = x[j] - mean; v += c * c }
+            let rs = 1 / (v * invN + T(layerNormEps)).squareRoot()
+            rstd[r] = rs
+            for j in 0..<cols {
+                let n = (x[j] - mean) * rs
+                xh[j] = n
+                x[j] = gamma[j] * n + beta[j]
+            }
+        }
+        for r in 0..<tangentRows {
+            let xd = h + (rows + r) * cols, xh = xhat + r * cols
+            let m1 = VectorMath.sum(xd, cols) * invN
+            var m2: T = 0
+            for j in 0..<cols { m2 += xd[j] * xh[j] }
+            m2 *= invN
+            let rs = rstd[r]
+            for j in 0..<cols { xd[j] = gamma[j] * (xd[j] - m1 - xh[j] * m2) * rs }
+        }
+    }
+
+    /// LayerNorm backward in place: dh ← ∂L/∂x given ∂L/∂y; accumulates nothing, overwrites dγ, dβ.
+    static func layerNormBackward<T: NetScalar>(_ dh: UnsafeMutablePointer<T>, rows: Int, cols: Int, gamma: UnsafePointer<T>,
+                                                xhat: UnsafePointer<T>, rstd: UnsafePointer<T>,
+                                                dGamma: UnsafeMutablePointer<T>?, dBeta: UnsafeMutablePointer<T>?) {
+        if let dGamma, let dBeta {
+            dGamma.update(repeating: 0, count: cols); dBeta.update(repeating: 0, count: cols)
+            for r in 0..<rows {
+                let dy = dh + r * cols, xh = xhat + r * cols
+                for j in 0..<cols { dGamma[j] += dy[j] * xh[j]; dBeta[j] += dy[j] }
+            }
+        }
+        let invN = 1 / T(cols)
+        for r in 0..<rows {
+            let dy = dh + r * cols, xh = xhat + r * cols
+            var m1: T = 0, m2: T = 0
+            for j in 0..<cols { let g = dy[j] * gamma[j]; m1 += g; m2 += g * xh[j] }
+            m1 *= invN; m2 *= invN
+            let rs = rstd[r]
+            for j in 0..<cols { dy[j] = (dy[j] * gamma[j] - m1 - xh[j] * m2) * rs }
+        }
+    }
+}
+
+extension UnsafeMutablePointer {
+    /// Reinterprets a pointer known to hold Floats (only called after checking T == Float).
+    @inline(__always) var floats: UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(self).assumingMemoryBound(to: Float.self) }
+}
+
+/// Non-generic Float versions of the hottest loops (same maths as ``ActivationMath``).
+enum FloatKernels {
+    @inline(__always)
+    static func mish(_ x: Float) -> (Float, Float) {
+        let xc = x > 20 ? 20 : x
+        let w = Float.expm(xc)
+        let n = w * (w + 2)
+        let inv = 1 / (n + 2)
+        let omega = 4 * (xc + 1) + w * (4 * w + w * w + 4 * xc + 6)
+        let y = x * n * inv, d = w * omega * inv * inv
+        return x > 20 ? (x, 1) : (y, d)
+    }
+
+    static func activation(_ act: Activation, _ h: UnsafeMutablePointer<Float>, n: Int,
+                           y: UnsafeMutablePointer<Float>, d: UnsafeMutablePointer<Float>?) {
+        switch (act, d) {
+        case (.mish, nil):
+            for i in 0..<n {
+                let x = h[i]
+                let xc = x > 20 ? 20 : x
+                let w = Float.expm(xc)
+                let nn = w * (w + 2)
+                let v = x * nn / (nn + 2)
+                y[i] = x > 20 ? x : v
+            }
+        case (.mish, let d?):
+            for i in 0..<n { let (v, g) = mish(h[i]); y[i] = v; d[i] = g }
+        case (.relu, nil):
+            for i in 0..<n { let v = h[i]; y[i] = v > 0 ? v : 0 }
+        case (.relu, let d?):
+            for i in 0..<n { let v = h[i]; y[i] = v > 0 ? v : 0; d[i] = v > 0 ? 1 : 0 }
+        case (.tanh, _):
+            for i in 0..<n {
+                var x2 = 2 * h[i]
+                x2 = x2 > 20 ? 20 : x2
+                let v = 1 - 2 / (Float.expm(x2) + 1)
+                y[i] = v
+                d?[i] = 1 - v * v
+            }
+        case (.gelu, _):
+            for i in 0..<n {
+                let x = h[i]
+                var a = 2 * 0.7978845608028654 * (x + 0.044715 * x * x * x)
+                a = a > 20 ? 20 : a
+                let th = 1 - 2 / (Float.expm(a) + 1)
+                y[i] = 0.5 * x * (1 + th)
+                d?[i] = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x)
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Envs
+
+/// How a catalog dataset's behaviour data is produced.
+public indirect enum DatasetRecipe: Sendable, Equatable {
+    /// Uniform random actions.
+    case random
+    /// One named behaviour policy ("expert", "medium", a maze or kitchen mode) with its noise.
+    case behavior(String)
+    /// Every episode the policy search ran until it reached medium level, in search order.
+    case mediumReplay
+    /// Half the rows from each recipe, concatenated (D4RL's medium-expert).
+    case concat(DatasetRecipe, DatasetRecipe)
+}
+
+/// An entry of the dataset catalog: `<env>-<variant>-v1`.
+public struct DatasetEntry: Sendable, Equatable {
+    public var id: String
+    public var env: EnvID
+    public var variant: String
+    /// Transitions generated when no `--size` is given (D4RL's sizes).
+    public var defaultSize: Int
+    public var recipe: DatasetRecipe
+    /// One line for listings.
+    public var summary: String
+}
+
+/// The bundled dataset catalog (design.md): locomotion, maze and kitchen stand-ins of D4RL.
+public enum DatasetCatalog {
+    public static let version = 1
+
+    public static let all: [DatasetEntry] = {
+        var entries: [DatasetEntry] = []
+        let replaySizes: [EnvID: Int] = [.hopper: 402_000, .walker2d: 302_000, .halfcheetah: 202_000]
+        for env in [EnvID.hopper, .walker2d, .halfcheetah] {
+            func add(_ variant: String, _ size: Int, _ recipe: DatasetRecipe, _ summary: String) {
+                entries.append(DatasetEntry(id: "\(env.rawValue)-\(variant)-v\(version)", env: env, variant: variant,
+                                            defaultSize: size, recipe: recipe, summary: summary))
+            }
+            add("random", 1_000_000, .random, "uniform random actions")
+            add("medium", 1_000_000, .behavior("medium"), "a search iterate at about a third to half of expert return")
+            add("expert", 1_000_000, .behavior("expert"), "the tuned expert controller")
+            add("medium-replay", replaySizes[env]!, .mediumReplay, "every episode of the policy search until it reached medium")
+            add("medium-expert", 2_000_000, .concat(.behavior("medium"), .behavior("expert")), "medium and expert concatenated")
+        }
+        let mazes: [(String, String, String, String)] = [
+            ("maze-umaze", "umaze", "umaze", "fixed goal from a fixed start"),
+            ("maze-umaze", "umaze-diverse", "diverse", "random goals from random starts"),
+            ("maze-medium", "medium-play", "play", "hand-picked goals from hand-picked starts"),
+            ("maze-medium", "medium-diverse", "diverse", "random goals from random starts"),
+            ("maze-large", "large-play", "play", "hand-picked goals from hand-picked starts"),
+            ("maze-large", "large-diverse", "diverse", "random goals from random starts"),
+        ]
+        for (env, variant, mode, summary) in mazes {
+            entries.append(DatasetEntry(id: "maze-\(variant)-v\(version)", env: EnvID(rawValue: env), variant: variant,
+                                        defaultSize: 1_000_000, recipe: .behavior("maze-\(mode)"),
+                                        summary: "BFS planner + steering + noise: \(summary)"))
+        }
+        for (variant, size, summary) in [("complete", 4_000, "the 4 target subtasks in order"),
+                                         ("partial", 137_000, "varied sequences, some completing the targets"),
+                                         ("mixed", 137_000, "sequences that never complete all 4 targets")] {
+            entries.append(DatasetEntry(id: "kitchen-\(variant)-v\(version)", env: "kitchen", variant: variant,
+                                        defaultSize: size, recipe: .behavior("kitchen-\(variant)"),
+                                        summary: "scripted subtask primitives + noise: \(summary)"))
+        }
+        return entries
+    }()
+
+    /// The entry with this id, or an error listing the known ids.
+    public static func entry(_ id: String) throws -> DatasetEntry {
+        guard let e = all.first(where: { $0.id == id }) else {
+            throw RolloutError.invalid("unknown dataset id '\(id)'; known: \(all.map(\.id).joined(separator: ", "))")
+        }
+        return e
+    }
+}

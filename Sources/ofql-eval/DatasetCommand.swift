@@ -1,0 +1,129 @@
+import ArgumentParser
+import Datasets
+import Envs
+import Foundation
+import Rollout
+
+/// `ofql-eval dataset …`: the catalog, generation, inspection and verification.
+struct DatasetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset",
+        abstract: "List, generate, inspect and verify D4RL-layout datasets.",
+        subcommands: [List.self, Generate.self, Info.self, Verify.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The dataset catalog.")
+        func run() throws {
+            let registered = Set(EnvRegistry.all.map(\.id))
+            for e in DatasetCatalog.all {
+                let status = registered.contains(e.env) ? "" : "  (env not available yet)"
+                print(e.id.padding(toLength: 30, withPad: " ", startingAt: 0)
+                      + String(e.defaultSize).leftPad(10) + "  " + e.summary + status)
+            }
+        }
+    }
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a catalog dataset on the rollout workers (deterministic for id, size and seed).")
+        @Argument(help: "Dataset id (see `ofql-eval dataset list`).") var id: String
+        @Option(help: "Transitions (default: the catalog's D4RL size).") var size: Int?
+        @Option(help: "Dispatch workers.") var workers = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Base seed.") var seed: UInt64 = 0
+        @Option(help: "Output folder; the file is <out>/<id>.hdf5.") var out: String
+
+        func validate() throws {
+            if let size { guard (1...50_000_000).contains(size) else { throw ValidationError("--size must be between 1 and 50000000, got \(size)") } }
+            guard (1...1024).contains(workers) else { throw ValidationError("--workers must be between 1 and 1024, got \(workers)") }
+        }
+
+        func run() throws {
+            let entry: DatasetEntry
+            do { entry = try DatasetCatalog.entry(id) } catch { throw ValidationError("\(error)") }
+            _ = try envSpec(entry.env.rawValue, flag: "dataset \(id)")
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("--out: \(out) is not an existing folder")
+            }
+            let n = size ?? entry.defaultSize
+            let path = URL(fileURLWithPath: out).appendingPathComponent("\(entry.id).hdf5").path
+            let bar = ProgressLine("generate \(entry.id)", unit: "rows")
+            let t0 = monotonicSeconds()
+            let ds = try DatasetGenerator.generate(entry, size: n, seed: seed, workers: workers, provider: BundledBehaviors(),
+                                                   progress: { bar.update(min($0, $1), of: $1) })
+            bar.finish()
+            let t1 = monotonicSeconds()
+            try ds.write(to: path)
+            let eps = ds.episodes()
+            Log.info(String(format: "wrote %@: %d transitions, %d episodes in %.1f s (+ %.1f s writing)",
+                            path, ds.count, eps.count, t1 - t0, monotonicSeconds() - t1))
+            print(path)
+        }
+    }
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Shapes, episodes, returns and the data's normalised score.")
+        @Argument(help: "An HDF5 file in the D4RL layout.") var file: String
+        @Option(help: "Environment id for scoring (default: the file's metadata/env_id).") var env: String?
+
+        func run() throws {
+            let ds: D4RLDataset
+            do { ds = try D4RLDataset.load(file) } catch { throw ValidationError("\(error)") }
+            let envName: String? = env ?? { if case .string(let s)? = ds.metadata["env_id"] { return s }; return nil }()
+            let spec = try envName.map { try envSpec($0) }
+            let eps = ds.episodes(maxEpisodeSteps: spec?.maxEpisodeSteps)
+            print("file               \(file)")
+            for k in ds.metadata.keys.sorted() { print("metadata/\(k) = \(ds.metadata[k]!)") }
+            print("observations       (\(ds.count), \(ds.observationDimension))")
+            print("actions            (\(ds.count), \(ds.actionDimension))")
+            print("next_observations  \(ds.nextObservations == nil ? "absent" : "present")")
+            print("timeouts           \(ds.timeouts == nil ? "absent" : "present")")
+            print("infos              \(ds.infos.keys.sorted().joined(separator: ", "))")
+            let complete = eps.filter { !$0.incomplete }
+            print("episodes           \(eps.count) (\(eps.filter(\.terminated).count) terminated, \(eps.filter(\.truncated).count) truncated, \(eps.count - complete.count) incomplete)")
+            let returns = complete.map(\.totalReward)
+            let s = Summary(returns)
+            print(String(format: "return             %.2f ± %.2f (min %.2f, max %.2f) over complete episodes", s.mean, s.std, s.min, s.max))
+            let lengths = Summary(eps.map { Double($0.length) })
+            print(String(format: "episode length     %.1f mean (min %.0f, max %.0f)", lengths.mean, lengths.min, lengths.max))
+            if let spec {
+                let scoring = Scoring.of(spec)
+                let scores = complete.compactMap { e in
+                    scoring.score(EpisodeResult(index: 0, seed: 0, totalReward: e.totalReward, length: e.length,
+                                                terminated: e.terminated, truncated: e.truncated, success: nil, subtasks: nil))
+                }
+                if !scores.isEmpty {
+                    let n = Summary(scores)
+                    print(String(format: "normalised score   %.1f ± %.1f (%@)", n.mean, n.std, spec.id.rawValue))
+                } else {
+                    print("normalised score   n/a (no reference scores for \(spec.id))")
+                }
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check schema, finiteness, bounds, episode structure and next observations.")
+        @Argument(help: "An HDF5 file in the D4RL layout.") var file: String
+        @Option(help: "Environment id (default: the file's metadata/env_id).") var env: String?
+
+        func run() throws {
+            let ds: D4RLDataset
+            do { ds = try D4RLDataset.load(file) } catch { throw ValidationError("\(error)") }
+            let envName: String? = env ?? { if case .string(let s)? = ds.metadata["env_id"] { return s }; return nil }()
+            let spec = try envName.map { try envSpec($0) }
+            let problems = ds.verify(maxEpisodeSteps: spec?.maxEpisodeSteps, observationDimension: spec?.observationDimension,
+                                     actionDimension: spec?.actionDimension)
+            if problems.isEmpty {
+                print("ok: \(file): \(ds.count) transitions, \(ds.episodes().count) episodes\(spec.map { " (\($0.id))" } ?? "")")
+                return
+            }
+            for p in problems { print("violation: \(p)") }
+            throw ValidationError("\(file): \(problems.count) violation(s)")
+        }
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
+}

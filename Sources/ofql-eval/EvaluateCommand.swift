@@ -1,0 +1,76 @@
+import ArgumentParser
+import Envs
+import Foundation
+import Rollout
+
+/// Options shared by commands that roll out episodes on the workers.
+struct RolloutArguments: ParsableArguments {
+    @Option(help: "Episodes to run (episode i uses seed --seed + i).") var episodes = 100
+    @Option(help: "Dispatch workers (BLAS runs single-threaded inside them).") var workers = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Base seed.") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
+        guard (1...1024).contains(workers) else { throw ValidationError("--workers must be between 1 and 1024, got \(workers)") }
+    }
+}
+
+/// Resolves an `--env` value to its spec with a helpful error.
+func envSpec(_ id: String, flag: String = "--env") throws -> EnvSpec {
+    do { return try EnvRegistry.spec(EnvID(rawValue: id)) } catch {
+        throw ValidationError("\(flag): \(error)")
+    }
+}
+
+/// Writes text atomically (temporary file, then rename).
+func writeAtomically(_ text: String, to path: String, flag: String) throws {
+    let url = URL(fileURLWithPath: path)
+    do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
+        throw ValidationError("\(flag): cannot write \(path): \(error.localizedDescription)")
+    }
+}
+
+/// `ofql-eval evaluate`: roll a policy out on the workers and score it like D4RL.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Roll out a policy on Dispatch workers and report returns and normalised scores.")
+
+    @Option(help: "Environment id (see `ofql-eval envs list`).") var env: String?
+    @Option(help: "random, expert, medium (locomotion) or a scripted planner name.") var policy: String?
+    @Option(help: "Noise std of scripted behaviour policies.") var noise: Float = 0
+    @OptionGroup var rollout: RolloutArguments
+    @Option(help: "Write the report as JSON to this file.") var json: String?
+    @Option(help: "Write per-episode rows as CSV to this file.") var csv: String?
+
+    func validate() throws {
+        guard env != nil else { throw ValidationError("--env is required") }
+        guard policy != nil else { throw ValidationError("--policy is required") }
+        guard noise >= 0, noise.isFinite else { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
+    }
+
+    func run() throws {
+        let spec = try envSpec(env!)
+        let provider = BundledBehaviors(noise: noise)
+        let p: BatchPolicy
+        do { p = try provider.policy(named: policy!, spec: spec) } catch { throw ValidationError("--policy: \(error)") }
+        let report = try Evaluator.evaluate(spec: spec, policy: p, name: policy!, rollout: rollout)
+        print(report.text)
+        if let json { try writeAtomically(try report.json() + "\n", to: json, flag: "--json") }
+        if let csv { try writeAtomically(report.csv, to: csv, flag: "--csv") }
+    }
+}
+
+enum Evaluator {
+    static func evaluate(spec: EnvSpec, policy: BatchPolicy, name: String, rollout: RolloutArguments) throws -> EvaluationReport {
+        let bar = ProgressLine("evaluate \(spec.id)", unit: "episodes")
+        let total = rollout.episodes
+        let t0 = monotonicSeconds()
+        let out = try RolloutEngine.run(spec: spec, policy: policy,
+                                        options: RolloutOptions(episodes: total, workers: rollout.workers, seed: rollout.seed),
+                                        progress: { bar.update($0, of: total) })
+        bar.finish()
+        return EvaluationReport(spec: spec, policy: name, seed: rollout.seed, workers: rollout.workers, output: out,
+                                seconds: monotonicSeconds() - t0)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+@testable import OFQL
+
+/// Fast Float kernels against libm, MeanFlow's analytic solution, Adam and Polyak.
+struct MathTests {
+    @Test func fastExpMatchesLibm() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let e = Float.expm(x), ref = Foundation.exp(Double(x))
+            worst = max(worst, Float(abs(Double(e) - ref) / ref))
+            x += 0.0137
+        }
+        #expect(worst < 3e-7, "max relative error of Float.expm: \(worst)")
+    }
+
+    @Test func floatActivationsMatchLibm() {
+        var worstMish: Double = 0, worstMishD: Double = 0, worstTanh: Double = 0, worstGelu: Double = 0
+        var x = -30.0
+        while x < 30 {
+            let xf = Float(x), xd = Double(xf)
+            let sp = xd > 30 ? xd : Foundation.log1p(Foundation.exp(xd))
+            let mish = xd * Foundation.tanh(sp)
+            let sig = 1 / (1 + Foundation.exp(-xd))
+            let th = Foundation.tanh(sp)
+            let mishD = th + xd * (1 - th * th) * sig
+            let (y, d) = ActivationMath.mish(xf)
+            worstMish = max(worstMish, abs(Double(y) - mish) / max(1, abs(mish)))
+            worstMishD = max(worstMishD, abs(Double(d) - mishD))
+            worstTanh = max(worstTanh, abs(Double(ActivationMath.tanh(xf).y) - Foundation.tanh(xd)))
+            let g = 0.5 * xd * (1 + Foundation.tanh(0.7978845608028654 * (xd + 0.044715 * xd * xd * xd)))
+            worstGelu = max(worstGelu, abs(Double(ActivationMath.gelu(xf).y) - g) / max(1, abs(g)))
+            x += 0.0071
+        }
+        #expect(worstMish < 1e-6, "Mish \(worstMish)")
+        #expect(worstMishD < 1e-6, "Mish′ \(worstMishD)")
+        #expect(worstTanh < 3e-7, "tanh \(worstTanh)")
+        #expect(worstGelu < 1e-6, "GELU \(worstGelu)")
+    }
+
+    /// Data a = μ(s) deterministic per state: z_t = (1 − t)μ + tε and the exact average
+    /// velocity is u(z, r, t) = (z − μ)/t for every r (the flow moves in a straight line at
+    /// constant speed), so du/dt along (v, 0, 1) = v/t − (z − μ)/t² = 0 and u_tgt = v = u:
+    /// the MeanFlow loss is exactly zero. A perturbed field is not.
+    @Test func meanFlowLossVanishesAtTheExactAverageVelocity() {
+        let rows = 64, dim = 3
+        var cfg = OFQLConfig()
+        cfg.flowRatio = 0.3
+        var rng = Xoshiro(seed: 5)
+        var tf = [Float](repeating: 0, count: rows), rf = tf
+        MeanFlow.sampleTimes(rows, config: cfg, rng: &rng, t: &tf, r: &rf)
+        #expect(zip(rf, tf).allSatisfy { $0 <= $1 && $1 > 0 && $1 < 1 })
+        let t = tf.map(Double.init), r = rf.map(Double.init)
+        let mu = randomArray(rows * dim, seed: 6), eps = randomArray(rows * dim, seed: 7)
+        var z = [Double](repeating: 0, count: rows * dim), v = z
+        mu.withPointer { m in eps.withPointer { e in t.withPointer { tp in
+            MeanFlow.interpolate(rows: rows, dim: dim, a: m, eps: e, t: tp, z: &z, v: &v)
+        } } }
+        func field(_ c: Double) -> (u: [Double], dudt: [Double]) {
+            // u = (z − μ)/t + c·(t − r)·z; d/dt along (v, 0, 1) computed by hand.
+            var u = [Double](), d = [Double]()
+            for i in 0..<rows { for j in 0..<dim {
+                let k = i * dim + j
+                u.append((z[k] - mu[k]) / t[i] + c * (t[i] - r[i]) * z[k])
+                d.append(v[k] / t[i] - (z[k] - mu[k]) / (t[i] * t[i]) + c * (z[k] + (t[i] - r[i]) * v[k]))
+            } }
+            return (u, d)
+        }
+        func loss(_ c: Double) -> Double {
+            let (u, d) = field(c)
+            return u.withPointer { up in d.withPointer { dp in v.withPointer { vp in r.withPointer { rp in t.withPointer { tp in
+                MeanFlow.loss(rows: rows, dim: dim, u: up, dudt: dp, v: vp, r: rp, t: tp, reduction: .sum, dU: nil)
+            } } } } }
+        }
+        #expect(loss(0) < 1e-20, "exact field loss \(loss(0))")
+        #expect(loss(0.1) > 1e-4, "perturbed field loss \(loss(0.1))")
+    }
+
+    @Test func timeSamplerHonoursTheFlowRatio() {
+        for ratio in [0.0, 0.5, 1.0] {
+            var cfg = OFQLConfig()
+            cfg.flowRatio = ratio
+            var rng = Xoshiro(seed: 8)
+            let n = 4000
+            var t = [Float](repeating: 0, count: n), r = t
+            MeanFlow.sampleTimes(n, config: cfg, rng: &rng, t: &t, r: &r)
+            let same = Double(zip(r, t).filter { $0 == $1 }.count) / Double(n)
+            #expect(abs(same - ratio) < 0.03, "P(r = t) = \(same), expected \(ratio)")
+            #expect(zip(r, t).allSatisfy { $0 <= $1 })
+        }
+    }
+
+    @Test func adamMatchesHandComputedSteps() throws {
+        var layout = ParameterLayout()
+        _ = layout.add("w", shape: [2])
+        let block = ParameterBlock<Double>(layout: layout)
+        block.setValues([1.0, -2.0])
+        let adam = Adam<Double>(count: 2, beta1: 0.9, beta2: 0.999, eps: 1e-8)
+        let lr = 0.1
+        var p = [1.0, -2.0], m = [0.0, 0.0], v = [0.0, 0.0]
+        let grads: [[Double]] = [[0.5, -1.0], [0.2, 0.3], [-0.4, 0.0]]
+        for (k, g) in grads.enumerated() {
+            for i in 0..<2 { block.grads[i] = g[i] }
+            try adam.update(block, lr: lr)
+            let step = Double(k + 1)
+            for i in 0..<2 {
+                m[i] = 0.9 * m[i] + 0.1 * g[i]
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i]
+                let mh = m[i] / (1 - Foundation.pow(0.9, step)), vh = v[i] / (1 - Foundation.pow(0.999, step))
+                p[i] -= lr * mh / (vh.squareRoot() + 1e-8)
+            }
+            #expect(worstRatio(block.valueArray, p, atol: 1e-12, rtol: 1e-12) < 1, "step \(k + 1)")
+        }
+    }
+
+    @Test func adamClipsTheGlobalNormAndRejectsNaN() throws {
+        var layout = ParameterLayout()
+        _ = layout.add("w", shape: [2])
+        let block = ParameterBlock<Double>(layout: layout)
+        let adam = Adam<Double>(count: 2, clipNorm: 1)
+        block.grads[0] = 3; block.grads[1] = 4
+        let norm = try adam.update(block, lr: 0.1)
+        #expect(norm == 5)
+        #expect(abs(block.grads[0] - 0.6) < 1e-6 && abs(block.grads[1] - 0.8) < 1e-6)
+        block.grads[0] = .nan
+        let before = block.valueArray
+        #expect(throws: TrainingError.self) { try adam.update(block, lr: 0.1) }
+        #expect(block.valueArray == before)
+    }
+
+    @Test func polyakUpdateIsExact() {
+        let online: [Float] = [1, 2, 3, -4]
+        var target: [Float] = [0, 1, 5, 4]
+        let expected = zip(target, online).map { $0 + Float(0.005) * ($1 - $0) }
+        online.withUnsafeBufferPointer { o in
+            target.withUnsafeMutableBufferPointer { VectorMath.polyak(target: $0.baseAddress!, online: o.baseAddress!, 4, tau: 0.005) }
+        }
+        #expect(target == expected)
+        var t2: [Float] = [3, 3, 3, 3]
+        online.withUnsafeBufferPointer { o in
+            t2.withUnsafeMutableBufferPointer { VectorMath.polyak(target: $0.baseAddress!, online: o.baseAddress!, 4, tau: 1) }
+        }
+        #expect(t2 == online)
+    }
+}

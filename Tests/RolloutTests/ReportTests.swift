@@ -1,0 +1,56 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import Rollout
+
+/// Parses markup as XML; returns the element names seen, or the parser's error.
+func parseXML(_ text: String) -> (elements: [String], error: String?) {
+    final class Collector: NSObject, XMLParserDelegate {
+        var names: [String] = []
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) { names.append(name) }
+    }
+    // The doctype line is HTML5's; XML parsers accept it, but drop it to keep the check simple.
+    let body = text.replacingOccurrences(of: "<!DOCTYPE html>\n", with: "")
+    let p = XMLParser(data: Data(body.utf8))
+    let c = Collector()
+    p.delegate = c
+    let ok = p.parse()
+    return (c.names, ok ? nil : (p.parserError.map { "\($0)" } ?? "parse error"))
+}
+
+@Suite("HTML reports")
+struct ReportTests {
+    @Test("a report with charts and tables is well-formed XML and escapes text")
+    func wellFormed() {
+        var chart = SVGLineChart(title: "score <&> \"quotes\"", xLabel: "step", yLabel: "normalised score", series: [
+            .init(name: "OFQL", points: [(0, 1), (1000, 20), (2000, 35)], band: [1, 2, 3]),
+            .init(name: "BC", points: [(0, 1), (1000, 15), (2000, .nan)]),
+        ])
+        var report = HTMLReport(title: "run & report")
+        report.add(.heading("Curves"))
+        report.add(.svg(chart.svg()))
+        chart.logY = true
+        report.add(.svg(chart.svg()))
+        report.add(.table([["dataset", "OFQL"], ["hopper-medium-v1", "55.0 ± 2.0"]]))
+        report.add(.preformatted("a < b"))
+        let html = report.html()
+        let parsed = parseXML(html)
+        #expect(parsed.error == nil, "\(parsed.error ?? "")")
+        #expect(parsed.elements.filter { $0 == "svg" }.count == 2)
+        #expect(parsed.elements.contains("polyline") && parsed.elements.contains("polygon") && parsed.elements.contains("table"))
+        #expect(html.contains("score &lt;&amp;&gt; &quot;quotes&quot;"))
+        #expect(!html.contains("http://") || html.components(separatedBy: "http://").count - 1 == html.components(separatedBy: "http://www.w3.org").count - 1,
+                "no network references besides XML namespaces")
+    }
+
+    @Test("an empty or degenerate series still renders")
+    func degenerate() {
+        let chart = SVGLineChart(title: "t", xLabel: "x", yLabel: "y", series: [.init(name: "flat", points: [(5, 3)])])
+        #expect(parseXML(chart.svg()).error == nil)
+        let empty = SVGLineChart(title: "t", xLabel: "x", yLabel: "y", series: [])
+        #expect(parseXML(empty.svg()).error == nil)
+    }
+}
