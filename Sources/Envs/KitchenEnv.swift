@@ -18,8 +18,8 @@ extension EnvID {
 ///
 /// ## Action space
 /// `Box(-1, 1, (3,))`: joint velocity commands for base, elbow and wrist, × 1.5 rad/s
-/// (revolute motors with torque limits 40, 25, 10 N·m). Values outside [-1, 1] are
-/// clipped; NaN throws.
+/// (revolute motors with torque limits 8, 5, 2.5 N·m; joint ranges in
+/// ``KitchenModel/jointLimits``). Values outside [-1, 1] are clipped; NaN throws.
 ///
 /// ## Observation space
 /// `Box(-inf, inf, (24,))`, float32:
@@ -55,8 +55,9 @@ extension EnvID {
 /// and for each target its key (`microwave`, `kettle`, …) = 1 once completed.
 ///
 /// ## Physics
-/// Box2D 2.4.1, 4 sub-steps of 20 ms per step; bodies at rest sleep (objects far from the
-/// finger cost nothing).
+/// Box2D 2.4.1, 4 sub-steps of 20 ms per step (10 velocity, 8 position iterations);
+/// bodies at rest sleep (objects far from the finger cost nothing). Joint limits yield by
+/// Box2D's angular slop (2°) and a little more under hard impacts.
 ///
 /// ## Version history
 /// - v1: first release.
@@ -245,7 +246,7 @@ public final class KitchenEnv: Environment {
             actionLog.append(a)
             w.setMotorSpeed(JointID(raw: jointHandles[i]), a * KitchenModel.maxJointSpeed)
         }
-        for _ in 0..<KitchenModel.substeps { w.step(substepDt, velocityIterations: 8, positionIterations: 3) }
+        for _ in 0..<KitchenModel.substeps { w.step(substepDt, velocityIterations: 10, positionIterations: 8) }
         readState()
         writeObservation(observation)
         var reward: Float = 0
@@ -355,11 +356,20 @@ public final class KitchenEnv: Environment {
 
 /// The registered kitchen spec.
 public enum Kitchen {
+    /// The registered task: targets ``KitchenTargets/complete``.
     public static let spec = EnvSpec(
         id: .kitchen, version: 1, domain: .manipulation, observationDimension: KitchenEnv.observationDimension,
         actionDimension: KitchenEnv.actionDimension, maxEpisodeSteps: 280, controlPeriod: Double(KitchenModel.controlPeriod),
         summary: "top-down 3-link arm, 7 kitchen objects; reward = target subtasks completed (microwave, kettle, light switch, slide cabinet)",
         makeBare: { KitchenEnv() })
+
+    /// D4RL `kitchen-mixed`'s evaluation task (targets ``KitchenTargets/mixed``), id
+    /// `kitchen-mixed` (registered, for evaluating on `kitchen-mixed-v1` data).
+    public static let mixedSpec = EnvSpec(
+        id: "kitchen-mixed", version: 1, domain: .manipulation, observationDimension: KitchenEnv.observationDimension,
+        actionDimension: KitchenEnv.actionDimension, maxEpisodeSteps: 280, controlPeriod: Double(KitchenModel.controlPeriod),
+        summary: "kitchen with the mixed targets (microwave, kettle, bottom burner, light switch)",
+        makeBare: { KitchenEnv(id: "kitchen-mixed", targets: KitchenTargets.mixed) })
 }
 
 #if canImport(Glibc)

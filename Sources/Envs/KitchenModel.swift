@@ -96,11 +96,11 @@ public enum KitchenModel {
     /// Arm link lengths, base to tip (m).
     public static let linkLengths = SIMD3<Float>(0.45, 0.40, 0.25)
     /// Joint ranges (rad): base (absolute), elbow and wrist (relative).
-    public static let jointLimits: [ClosedRange<Float>] = [-0.9...(Float.pi + 0.9), -0.3...3.0, -2.6...2.6]
+    public static let jointLimits: [ClosedRange<Float>] = [-1.75...(Float.pi + 0.75), -0.3...3.0, -2.6...2.6]
     /// Joint speed at action ±1 (rad/s).
     public static let maxJointSpeed: Float = 1.5
     /// Maximum motor torques (N·m).
-    public static let motorTorques = SIMD3<Float>(40, 25, 10)
+    public static let motorTorques = SIMD3<Float>(8, 5, 2.5)
     /// Radius of the fingertip disc, the only part of the arm that touches objects (m).
     public static let fingerRadius: Float = 0.025
     /// Seconds per step (D4RL kitchen ≈ 0.08 s) and Box2D sub-steps per step.
@@ -142,13 +142,13 @@ public enum KitchenModel {
             return KitchenHinge(pivot: 0.70 * u + 0.15 * t, restDirection: angle(-t), length: 0.30, halfThickness: 0.015,
                                 limits: 0...1.4, frictionTorque: 0.3, mass: 0.5, pushRadius: 0.24, openingSign: 1)
         case .bottomBurner, .topBurner:
-            // Knob at radius 0.62 with a lever pointing at the robot; pushed sideways it turns clockwise.
-            return KitchenHinge(pivot: 0.62 * u, restDirection: angle(-u), length: 0.10, halfThickness: 0.01,
-                                limits: -1.2...0, frictionTorque: 0.05, mass: 0.05, pushRadius: 0.08, openingSign: -1)
+            // Knob at radius 0.64 with a lever pointing at the robot; pushed sideways it turns clockwise.
+            return KitchenHinge(pivot: 0.64 * u, restDirection: angle(-u), length: 0.12, halfThickness: 0.01,
+                                limits: -1.2...0, frictionTorque: 0.05, mass: 0.4, pushRadius: 0.10, openingSign: -1)
         case .lightSwitch:
             // Lever along −t; pushed outward it turns counter-clockwise up to its stop at 0.8 rad.
             return KitchenHinge(pivot: 0.70 * u, restDirection: angle(-t), length: 0.10, halfThickness: 0.01,
-                                limits: 0...0.8, frictionTorque: 0.05, mass: 0.05, pushRadius: 0.08, openingSign: 1)
+                                limits: 0...0.8, frictionTorque: 0.05, mass: 0.4, pushRadius: 0.08, openingSign: 1)
         case .slideCabinet, .kettle:
             return nil
         }
@@ -258,7 +258,7 @@ public enum KitchenModel {
         let c2 = min(max((d * d - l.x * l.x - l.y * l.y) / (2 * l.x * l.y), -1), 1)
         let q2 = acosf(c2)
         var q1 = atan2f(w.y, w.x) - atan2f(l.y * sinf(q2), l.x + l.y * cosf(q2))
-        // The base turns over [-0.9, π + 0.9]: keep q1 in [-2, 2π − 2).
+        // The base turns over [-1.75, π + 0.75]: keep q1 in [-2, 2π − 2).
         while q1 < -2 { q1 += 2 * .pi }
         while q1 >= 2 * .pi - 2 { q1 -= 2 * .pi }
         var q3 = psi - q1 - q2

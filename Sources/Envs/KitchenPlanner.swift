@@ -26,6 +26,8 @@ public final class KitchenPlanner {
     /// Fingertip travel per step between objects and while in contact (m).
     public var travelStep: Float = 0.05
     public var pushStep: Float = 0.025
+    /// Largest lead (rad) of the push target ahead of a hinged bar's current angle.
+    public var maxTurnPerStep: Float = 0.12
 
     enum Phase { case backoff, transit, approach, push, home }
 
@@ -51,7 +53,16 @@ public final class KitchenPlanner {
 
     /// Writes the three joint commands for `observation` (24 kitchen values) into `action`;
     /// noise draws come from `rng`.
-    public func act(observation o: UnsafePointer<Float>, action: UnsafeMutablePointer<Float>, rng: inout SeededRNG) {
+    public func act<G: RandomNumberGenerator>(observation o: UnsafePointer<Float>, action: UnsafeMutablePointer<Float>,
+                                              rng: inout G) {
+        control(observation: o, action: action)
+        if noise > 0 {
+            for i in 0..<3 { action[i] = min(max(action[i] + noise * Float(SeededRNG.gaussian(using: &rng)), -1), 1) }
+        }
+    }
+
+    /// The noiseless joint commands (clipped to [-1, 1]); advances the phase machine.
+    private func control(observation o: UnsafePointer<Float>, action: UnsafeMutablePointer<Float>) {
         let q = SIMD3(o[0], o[1], o[2])
         let finger = SIMD2(o[6], o[7])
         let s = o + KitchenEnv.objectStateOffset
@@ -110,13 +121,10 @@ public final class KitchenPlanner {
         }
         phaseSteps += 1
         command(finger: finger, q: q, target: target, maxStep: step, action: action)
-        if noise > 0 {
-            for i in 0..<3 { action[i] = min(max(action[i] + noise * Float(rng.gaussian()), -1), 1) }
-        }
     }
 
     /// Array convenience for ``act(observation:action:rng:)``.
-    public func act(_ observation: [Float], rng: inout SeededRNG) -> [Float] {
+    public func act<G: RandomNumberGenerator>(_ observation: [Float], rng: inout G) -> [Float] {
         precondition(observation.count == KitchenEnv.observationDimension, "kitchen observations have 24 values")
         var a: [Float] = [0, 0, 0]
         observation.withUnsafeBufferPointer { o in a.withUnsafeMutableBufferPointer { act(observation: o.baseAddress!, action: $0.baseAddress!, rng: &rng) } }
@@ -132,9 +140,13 @@ public final class KitchenPlanner {
         }
     }
 
-    /// Done = well inside the threshold (half of it), so noise cannot undo it.
+    /// Done = well inside the threshold (half of it), or pushed past the goal (a push
+    /// cannot be undone, so the policy moves on).
     private func done(_ obj: KitchenObject, _ s: UnsafePointer<Float>) -> Bool {
-        KitchenModel.distanceToGoal(obj, objectState: s) < 0.5 * KitchenModel.threshold(obj)
+        let half = 0.5 * KitchenModel.threshold(obj)
+        if let h = KitchenModel.hinge(obj) { return h.openingSign * (s[obj.rawValue] - KitchenModel.goal(obj)[0]) > -half }
+        if obj == .slideCabinet { return s[obj.rawValue] > KitchenModel.goal(obj)[0] - half }
+        return KitchenModel.distanceToGoal(obj, objectState: s) < half
     }
 
     /// Whether the fingertip is at the staging circle in the angular sector of `pre`.
@@ -192,7 +204,8 @@ public final class KitchenPlanner {
         if let h = KitchenModel.hinge(obj) {
             let g = KitchenModel.goal(obj)[0]
             let th = s[obj.rawValue]
-            let next = h.openingSign > 0 ? min(th + 0.3, g + 0.05) : max(th - 0.3, g - 0.05)
+            // At most `maxTurnPerStep` ahead, so a short lever is not flicked past its goal.
+            let next = h.openingSign > 0 ? min(th + maxTurnPerStep, g + 0.05) : max(th - maxTurnPerStep, g - 0.05)
             return hingeContact(h, angle: next, gap: -0.005)
         } else if obj == .slideCabinet {
             let sl = KitchenModel.slider

@@ -264,13 +264,14 @@ public final class MazeEnv: Environment {
     }
 
     /// Moves the goal now (for data collection that re-targets mid-episode): the point is
-    /// the cell's centre plus `offset`. Not recorded in snapshots (the goal does not affect
-    /// the dynamics, so restored states are still exact).
+    /// the cell's centre plus `offset`. `success` stays 1 if an earlier goal was reached.
+    /// Not recorded in snapshots (the goal does not affect the dynamics, so restored states
+    /// are still exact).
     public func setGoal(cell: MazeCell, offset: SIMD2<Float> = .zero) {
         precondition(!layout.isWall(cell), "maze goal cell \(cell) is a wall")
         goalCell = cell
         goal = layout.center(of: cell) + offset
-        reachedGoal = distanceToGoal <= options.goalRadius
+        reachedGoal = reachedGoal || distanceToGoal <= options.goalRadius
     }
 
     public func snapshot() -> EnvSnapshot {

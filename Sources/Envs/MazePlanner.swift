@@ -72,7 +72,16 @@ public final class MazePlanner {
 
     /// Writes the two wheel commands for `observation` (9 maze values) into `action`;
     /// noise draws come from `rng`.
-    public func act(observation o: UnsafePointer<Float>, action: UnsafeMutablePointer<Float>, rng: inout SeededRNG) {
+    public func act<G: RandomNumberGenerator>(observation o: UnsafePointer<Float>, action: UnsafeMutablePointer<Float>,
+                                              rng: inout G) {
+        control(observation: o, action: action)
+        if noise > 0 {
+            for i in 0..<2 { action[i] = min(max(action[i] + noise * Float(SeededRNG.gaussian(using: &rng)), -1), 1) }
+        }
+    }
+
+    /// The noiseless wheel commands (clipped to [-1, 1]).
+    private func control(observation o: UnsafePointer<Float>, action: UnsafeMutablePointer<Float>) {
         let p = SIMD2(o[0], o[1])
         let c = o[2], s = o[3]
         let forward = c * o[4] + s * o[5]
@@ -94,18 +103,14 @@ public final class MazePlanner {
         let ffW = wDes * rover.inertia * rover.angularDamping / (2 * rover.halfTrack * rover.maxWheelForce)
         let fbV = speedGain * (vDes - forward)
         let fbW = turnGain * (wDes - omega)
-        var left = ffV + fbV - ffW - fbW
-        var right = ffV + fbV + ffW + fbW
-        if noise > 0 {
-            left += noise * Float(rng.gaussian())
-            right += noise * Float(rng.gaussian())
-        }
+        let left = ffV + fbV - ffW - fbW
+        let right = ffV + fbV + ffW + fbW
         action[0] = min(max(left, -1), 1)
         action[1] = min(max(right, -1), 1)
     }
 
     /// Array convenience for ``act(observation:action:rng:)``.
-    public func act(_ observation: [Float], rng: inout SeededRNG) -> [Float] {
+    public func act<G: RandomNumberGenerator>(_ observation: [Float], rng: inout G) -> [Float] {
         precondition(observation.count == MazeEnv.observationDimension, "maze observations have 9 values")
         var a: [Float] = [0, 0]
         observation.withUnsafeBufferPointer { o in a.withUnsafeMutableBufferPointer { act(observation: o.baseAddress!, action: $0.baseAddress!, rng: &rng) } }

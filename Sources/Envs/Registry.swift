@@ -61,7 +61,7 @@ public struct EnvSpec: Sendable {
 /// The registry of bundled environments.
 public enum EnvRegistry {
     /// Every registered spec, in listing order.
-    public static let all: [EnvSpec] = [Hopper.spec, Walker2d.spec, HalfCheetah.spec] + Maze.specs + [Kitchen.spec]
+    public static let all: [EnvSpec] = [Hopper.spec, Walker2d.spec, HalfCheetah.spec] + Maze.specs + [Kitchen.spec, Kitchen.mixedSpec]
 
     /// The spec registered under `id`.
     public static func spec(_ id: EnvID) throws(EnvError) -> EnvSpec {

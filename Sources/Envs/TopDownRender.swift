@@ -76,7 +76,8 @@ extension MazeEnv {
     public func renderSVG(trail: [SIMD2<Float>] = [], title: String? = nil) -> String {
         let b = layout.bounds
         let pad: Float = title == nil ? 0 : 3
-        var c = TopDownSVG(min: b.min - SIMD2(0, pad), max: b.max, pixelsPerMetre: 12, flipY: false)
+        let scale = max(12, 520 / (b.max.x - b.min.x))
+        var c = TopDownSVG(min: b.min - SIMD2(0, pad), max: b.max, pixelsPerMetre: scale, flipY: false)
         let h = layout.cellSize / 2
         for r in layout.wallRectangles() { c.rect(r.center, r.halfExtents, fill: "#444") }
         c.rect(layout.center(of: options.startCell ?? layout.start), SIMD2(h, h), fill: "#dfe9f7")
@@ -164,7 +165,7 @@ extension KitchenEnv {
 public enum TopDownRender {
     /// Which actions the rendered episode uses.
     public enum Policy: String, Sendable, CaseIterable {
-        /// The env's scripted behaviour policy (``MazePlanner`` / ``KitchenPlanner``).
+        /// The env's scripted behaviour policy (``ScriptedControllers/make(for:noise:)``).
         case scripted
         /// Uniform random actions.
         case random
@@ -202,8 +203,7 @@ public enum TopDownRender {
         let act = UnsafeMutablePointer<Float>.allocate(capacity: spec.actionDimension)
         defer { obs.deallocate(); act.deallocate() }
         var rng = SeededRNG(seed: SeededRNG.derive(seed, 0xAC7))
-        let maze = Maze.layout(for: id).map { MazePlanner(layout: $0, noise: noise ?? 0.2) }
-        let kitchen = id == .kitchen ? KitchenPlanner(noise: noise ?? 0.1) : nil
+        let controller = ScriptedControllers.make(for: id, noise: noise)
         env.reset(seed: seed, observation: obs)
         var trail = [trailPoint(env)!]
         var ret: Float = 0, steps = 0
@@ -211,9 +211,7 @@ public enum TopDownRender {
         while steps < limit {
             switch policy {
             case .random: for i in 0..<spec.actionDimension { act[i] = Float(rng.uniform(-1, 1)) }
-            case .scripted:
-                maze?.act(observation: obs, action: act, rng: &rng)
-                kitchen?.act(observation: obs, action: act, rng: &rng)
+            case .scripted: controller!.act(observation: obs, action: act, rng: &rng)
             }
             let out = try env.step(action: act, observation: obs)
             ret += out.reward; steps += 1

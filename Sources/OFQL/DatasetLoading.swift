@@ -10,9 +10,19 @@ public func loadD4RLTransitions(path: String) throws -> Transitions {
     try loadD4RL(path: path).transitions
 }
 
-/// ``loadD4RLTransitions(path:)`` plus the dataset id from `metadata/dataset_id` (or the
-/// file name) and the number of rows dropped.
-public func loadD4RL(path: String) throws -> (transitions: Transitions, datasetID: String, droppedRows: Int) {
+/// A loaded training dataset and what its file says about itself.
+public struct LoadedDataset: Sendable {
+    public var transitions: Transitions
+    /// `metadata/dataset_id`, else the file name without extension.
+    public var datasetID: String
+    /// `metadata/env_id` when the file names its environment.
+    public var envID: String?
+    /// Rows dropped because their next state is unknown.
+    public var droppedRows: Int
+}
+
+/// ``loadD4RLTransitions(path:)`` plus the dataset id, env id and the number of rows dropped.
+public func loadD4RL(path: String) throws -> LoadedDataset {
     let ds = try D4RLDataset.load(path, loadInfos: false)
     var limit: Int? = nil
     if case .int(let v)? = ds.metadata["max_episode_steps"] { limit = Int(v) }
@@ -24,7 +34,9 @@ public func loadD4RL(path: String) throws -> (transitions: Transitions, datasetI
         let t = try Transitions(observations: q.observations, actions: q.actions, rewards: q.rewards,
                                 nextObservations: q.nextObservations, terminals: q.terminals,
                                 obsDim: q.observationDimension, actDim: q.actionDimension)
-        return (t, id, q.droppedRows)
+        var env: String? = nil
+        if case .string(let e)? = ds.metadata["env_id"] { env = e }
+        return LoadedDataset(transitions: t, datasetID: id, envID: env, droppedRows: q.droppedRows)
     } catch {
         throw DatasetFileError(file: path, message: "\(error)")
     }

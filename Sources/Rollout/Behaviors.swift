@@ -98,8 +98,131 @@ public struct BundledBehaviors: BehaviorProvider {
     }
 }
 
-/// Scripted planners for maze and kitchen envs (filled in when those envs land).
+/// Scripted planners of the maze and kitchen envs as batch policies, one controller per lane.
+///
+/// Behaviour names: `planner` (the evaluation task: maze goal G from S, kitchen targets in
+/// D4RL's order), `maze-umaze` / `maze-play` / `maze-diverse` and `kitchen-complete` /
+/// `kitchen-partial` / `kitchen-mixed` (dataset collection, see ``ScriptedBatchPolicy/Mode``).
 enum ScriptedBehaviors {
-    static func policy(named name: String, spec: EnvSpec, noise: Float) throws -> BatchPolicy? { nil }
-    static func names(for spec: EnvSpec) -> [String] { [] }
+    static func policy(named name: String, spec: EnvSpec, noise: Float) throws -> BatchPolicy? {
+        guard let mode = ScriptedBatchPolicy.Mode(rawValue: name), mode.applies(to: spec) else { return nil }
+        return ScriptedBatchPolicy(spec: spec, mode: mode, noise: noise)
+    }
+    static func names(for spec: EnvSpec) -> [String] {
+        ScriptedBatchPolicy.Mode.allCases.filter { $0.applies(to: spec) }.map(\.rawValue)
+    }
+}
+
+/// Maze and kitchen controllers for every lane of a worker, configured per episode.
+public final class ScriptedBatchPolicy: BatchPolicy {
+    public enum Mode: String, CaseIterable, Sendable {
+        /// The evaluation task, noise as given.
+        case planner
+        /// Dataset collection: S → G, episodes do not end at the goal (D4RL antmaze umaze).
+        case mazeUmaze = "maze-umaze"
+        /// Hand-picked goals (the layout's play goals) from hand-picked starts (S or another play goal).
+        case mazePlay = "maze-play"
+        /// Random goals from random starts among all free cells.
+        case mazeDiverse = "maze-diverse"
+        /// The four target subtasks in order.
+        case kitchenComplete = "kitchen-complete"
+        /// Random orders of random object subsets; about half contain every target.
+        case kitchenPartial = "kitchen-partial"
+        /// Random orders of object subsets that never contain all four mixed targets.
+        case kitchenMixed = "kitchen-mixed"
+
+        func applies(to spec: EnvSpec) -> Bool {
+            switch self {
+            case .planner: return spec.domain != .locomotion
+            case .mazeUmaze, .mazePlay, .mazeDiverse: return spec.domain == .maze
+            case .kitchenComplete, .kitchenPartial, .kitchenMixed: return spec.domain == .manipulation
+            }
+        }
+    }
+
+    public let spec: EnvSpec
+    public let mode: Mode
+    public let noise: Float
+    var controllers: [Int: any ScriptedController] = [:]
+    public var name: String { mode.rawValue }
+    public var observationDimension: Int { spec.observationDimension }
+    public var actionDimension: Int { spec.actionDimension }
+
+    public init(spec: EnvSpec, mode: Mode, noise: Float) {
+        self.spec = spec; self.mode = mode; self.noise = noise
+    }
+
+    public func makeWorkerCopy() -> BatchPolicy { ScriptedBatchPolicy(spec: spec, mode: mode, noise: noise) }
+
+    /// Info keys stored per step in datasets (`infos/goal` for mazes).
+    public var infoKeys: [String] { spec.domain == .maze ? ["goal_x", "goal_y"] : [] }
+
+    public func beginEpisode(lane: Int, episode: Int, seed: UInt64, env: any Environment) {
+        var g = SeededRNG(seed: SeededRNG.derive(seed, 0xC0FFEE))
+        let bare = (env as? TimeLimit)?.inner ?? env
+        if let maze = bare as? MazeEnv, let layout = Maze.layout(for: spec.id) {
+            var options = MazeOptions.evaluation
+            let free = layout.freeCells
+            switch mode {
+            case .planner: break
+            case .mazeUmaze: options.terminateOnSuccess = false
+            case .mazePlay:
+                let goals = layout.playGoals.isEmpty ? free : layout.playGoals
+                let goal = goals[Int(g.next() % UInt64(goals.count))]
+                let starts = ([layout.start] + layout.playGoals).filter { $0 != goal }
+                options = MazeOptions(goalCell: goal, startCell: starts[Int(g.next() % UInt64(starts.count))], terminateOnSuccess: false)
+            case .mazeDiverse:
+                let goal = free[Int(g.next() % UInt64(free.count))]
+                let starts = free.filter { $0 != goal }
+                options = MazeOptions(goalCell: goal, startCell: starts[Int(g.next() % UInt64(starts.count))], terminateOnSuccess: false)
+            default: break
+            }
+            maze.options = options
+            let planner = MazePlanner(layout: layout, goalCell: options.goalCell ?? layout.goal, noise: noise)
+            controllers[lane] = planner
+        } else if bare is KitchenEnv {
+            let all = KitchenObject.allCases
+            var order: [KitchenObject]
+            switch mode {
+            case .kitchenPartial:
+                if g.next() % 2 == 0 {
+                    // Every target plus maybe one distractor, in a random order.
+                    order = KitchenTargets.complete
+                    if g.next() % 2 == 0 { order.append(all.filter { !order.contains($0) }[Int(g.next() % 3)]) }
+                } else {
+                    order = all.filter { _ in g.next() % 2 == 0 }
+                    if order.isEmpty { order = [all[Int(g.next() % UInt64(all.count))]] }
+                }
+                shuffle(&order, &g)
+            case .kitchenMixed:
+                // Never all four mixed targets: drop one of them, keep a random subset of the rest.
+                let dropped = KitchenTargets.mixed[Int(g.next() % 4)]
+                order = all.filter { $0 != dropped && (KitchenTargets.mixed.contains($0) || g.next() % 2 == 0) }
+                shuffle(&order, &g)
+            case .planner where spec.id == Kitchen.mixedSpec.id:
+                order = KitchenTargets.mixed
+            default:
+                order = KitchenTargets.complete
+            }
+            controllers[lane] = KitchenPlanner(order: order, noise: noise)
+        }
+        controllers[lane]?.reset()
+    }
+
+    func shuffle(_ a: inout [KitchenObject], _ g: inout SeededRNG) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(g.next() % UInt64(i + 1))) }
+    }
+
+    public func act(observations: UnsafePointer<Float>, count: Int, lanes: UnsafePointer<Int>,
+                    actions: UnsafeMutablePointer<Float>, rngs: UnsafeMutablePointer<Xoshiro>) {
+        let od = observationDimension, ad = actionDimension
+        for r in 0..<count {
+            guard let c = controllers[lanes[r]] else {
+                for j in 0..<ad { actions[r * ad + j] = 0 }
+                continue
+            }
+            c.act(observation: observations + r * od, action: actions + r * ad, rng: &rngs[r])
+        }
+    }
 }

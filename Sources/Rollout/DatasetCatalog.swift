@@ -55,10 +55,12 @@ public enum DatasetCatalog {
                                         defaultSize: 1_000_000, recipe: .behavior("maze-\(mode)"),
                                         summary: "BFS planner + steering + noise: \(summary)"))
         }
+        // Rewards are the env's evaluation rewards (subtasks newly completed on the step), not
+        // D4RL's Markovian relabelling; mixed data is scored on the mixed targets.
         for (variant, size, summary) in [("complete", 4_000, "the 4 target subtasks in order"),
                                          ("partial", 137_000, "varied sequences, some completing the targets"),
                                          ("mixed", 137_000, "sequences that never complete all 4 targets")] {
-            entries.append(DatasetEntry(id: "kitchen-\(variant)-v\(version)", env: "kitchen", variant: variant,
+            entries.append(DatasetEntry(id: "kitchen-\(variant)-v\(version)", env: variant == "mixed" ? "kitchen-mixed" : "kitchen", variant: variant,
                                         defaultSize: size, recipe: .behavior("kitchen-\(variant)"),
                                         summary: "scripted subtask primitives + noise: \(summary)"))
         }

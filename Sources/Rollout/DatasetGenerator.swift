@@ -88,9 +88,10 @@ public enum DatasetGenerator {
             let want = Int((Double(rows - have) / max(meanLength, 1)).rounded(.up))
             let n = min(16_384, max(8, want))
             let base = have
+            let infoKeys = (policy as? ScriptedBatchPolicy)?.infoKeys ?? []
             let chunk = try RolloutEngine.run(
                 spec: spec, policy: policy,
-                options: RolloutOptions(episodes: n, workers: workers, seed: seed &+ UInt64(episodes), record: true),
+                options: RolloutOptions(episodes: n, workers: workers, seed: seed &+ UInt64(episodes), record: true, infoKeys: infoKeys),
                 progress: progress.map { cb in { @Sendable done in cb(base + done * Int(meanLength)) } })
             for r in chunk.records { have += r.rewards.count; out.append(r) }
             episodes += n
@@ -114,6 +115,8 @@ public enum DatasetGenerator {
                 parts[i].rewards.removeLast(n - keep)
                 parts[i].terminals.removeLast(n - keep)
                 parts[i].timeouts.removeLast(n - keep)
+                let w = n == 0 ? 0 : parts[i].infos.count / n
+                parts[i].infos.removeLast((n - keep) * w)
                 parts.removeLast(parts.count - i - (keep > 0 ? 1 : 0))
                 return
             }
@@ -125,18 +128,19 @@ public enum DatasetGenerator {
     static func assemble(_ parts: [EpisodeRecord], spec: EnvSpec) -> D4RLDataset {
         let n = parts.reduce(0) { $0 + $1.rewards.count }
         var obs: [Float] = [], next: [Float] = [], act: [Float] = [], rew: [Float] = []
-        var term: [Bool] = [], tout: [Bool] = [], episode: [Float] = [], step: [Float] = []
+        var term: [Bool] = [], tout: [Bool] = [], episode: [Float] = [], step: [Float] = [], extra: [Float] = []
         obs.reserveCapacity(n * spec.observationDimension); next.reserveCapacity(n * spec.observationDimension)
         act.reserveCapacity(n * spec.actionDimension); rew.reserveCapacity(n)
         term.reserveCapacity(n); tout.reserveCapacity(n); episode.reserveCapacity(n); step.reserveCapacity(n)
         for (e, p) in parts.enumerated() {
             obs += p.observations; next += p.nextObservations; act += p.actions; rew += p.rewards
-            term += p.terminals; tout += p.timeouts
+            term += p.terminals; tout += p.timeouts; extra += p.infos
             for t in 0..<p.rewards.count { episode.append(Float(e)); step.append(Float(t)) }
         }
+        var infos = ["episode": InfoArray(values: episode, shape: [n]), "step": InfoArray(values: step, shape: [n])]
+        if n > 0 && extra.count == 2 * n { infos["goal"] = InfoArray(values: extra, shape: [n, 2]) }
         return D4RLDataset(observationDimension: spec.observationDimension, actionDimension: spec.actionDimension,
                            observations: obs, actions: act, rewards: rew, terminals: term, timeouts: tout,
-                           nextObservations: next,
-                           infos: ["episode": InfoArray(values: episode, shape: [n]), "step": InfoArray(values: step, shape: [n])])
+                           nextObservations: next, infos: infos)
     }
 }

@@ -35,6 +35,8 @@ public struct EpisodeRecord: Sendable {
     public var nextObservations: [Float] = []
     public var terminals: [Bool] = []
     public var timeouts: [Bool] = []
+    /// `infoKeys.count` values per step, read from the env's info after the step.
+    public var infos: [Float] = []
 }
 
 /// How to run a batch of episodes.
@@ -52,9 +54,12 @@ public struct RolloutOptions: Sendable {
     public var record: Bool
     /// Stream mixed into each episode's policy-noise generator.
     public var noiseStream: UInt64
-    public init(episodes: Int, workers: Int = 1, seed: UInt64 = 0, lanes: Int = 8, record: Bool = false, noiseStream: UInt64 = 0x51) {
+    /// Env info entries recorded per step when recording (e.g. a maze's commanded goal).
+    public var infoKeys: [String]
+    public init(episodes: Int, workers: Int = 1, seed: UInt64 = 0, lanes: Int = 8, record: Bool = false, noiseStream: UInt64 = 0x51,
+                infoKeys: [String] = []) {
         self.episodes = episodes; self.workers = workers; self.seed = seed; self.lanes = lanes
-        self.record = record; self.noiseStream = noiseStream
+        self.record = record; self.noiseStream = noiseStream; self.infoKeys = infoKeys
     }
 }
 
@@ -225,6 +230,10 @@ final class Worker {
                     recs[l].nextObservations.append(contentsOf: UnsafeBufferPointer(start: nextObs, count: od))
                     recs[l].terminals.append(outcome.terminated)
                     recs[l].timeouts.append(outcome.truncated && !outcome.terminated)
+                    if !options.infoKeys.isEmpty {
+                        let info = envs[l].info()
+                        for k in options.infoKeys { recs[l].infos.append(Float(info[k] ?? .nan)) }
+                    }
                 }
                 (obs + l * od).update(from: nextObs, count: od)
                 if outcome.done {

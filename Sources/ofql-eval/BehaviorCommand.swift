@@ -1,7 +1,50 @@
 import ArgumentParser
+import Envs
 
-// Placeholder: the environments issue replaces this file.
+/// `ofql-eval behavior …`: tune the scripted behaviour policies (ARS V2-t on linear controllers).
 struct BehaviorCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "behavior", abstract: "Tune scripted behaviour policies.")
-    func run() throws { throw ValidationError("no behaviour policies yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "behavior", abstract: "Tune scripted behaviour policies.", subcommands: [BehaviorTune.self])
+}
+
+struct BehaviorTune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Search linear controller parameters with ARS V2-t; writes expert, medium and history as JSON.",
+        discussion: "Deterministic for a seed: results do not depend on --workers.")
+    @Option(help: "Env id.") var env: String
+    @Option(help: "Search seed.") var seed: UInt64 = 0
+    @Option(help: "Iterations (default: the env's committed setting).") var iterations: Int?
+    @Option(help: "Directions per iteration (default: the env's committed setting).") var directions: Int?
+    @Option(help: "Worker threads.") var workers = 2
+    @Option(help: "Output JSON file.") var out: String
+
+    func validate() throws {
+        _ = try lookupSpec(env)
+        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+        if let directions, directions < 1 { throw ValidationError("--directions must be at least 1, got \(directions)") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1, got \(workers)") }
+        guard out.hasSuffix(".json") else { throw ValidationError("--out must name a .json file, got '\(out)'") }
+    }
+
+    func run() throws {
+        let spec = try lookupSpec(env)
+        var cfg = PolicySearchConfig.defaults(for: spec.id)
+        if let iterations { cfg.iterations = iterations }
+        if let directions { cfg.directions = directions; cfg.topDirections = min(cfg.topDirections, directions) }
+        let search = PolicySearch(spec: spec, seed: seed, config: cfg, workers: workers)
+        let t0 = monotonicSeconds()
+        let tty = Log.stderrIsTerminal
+        let file = search.run { p in
+            guard tty || p.iteration % 50 == 0 else { return }
+            let el = monotonicSeconds() - t0
+            let eta = el / Double(p.iteration + 1) * Double(cfg.iterations - p.iteration - 1)
+            Log.info("iter \(p.iteration)/\(cfg.iterations) return \(format3(p.evalReturn)) speed \(format3(p.evalSpeed)) m/s "
+                     + "best \(format3(p.bestReturn)) | \(format3(Double(p.envSteps) / el)) steps/s, ETA \(Int(eta)) s")
+        }
+        do { try file.write(to: out) } catch { throw ValidationError("--out: \(error)") }
+        Log.info("expert: iteration \(file.expert.iteration), return \(format3(file.expert.meanReturn)), "
+                 + "speed \(format3(file.expert.meanSpeed)) m/s; medium: iteration \(file.medium.iteration), "
+                 + "return \(format3(file.medium.meanReturn)); wrote \(out)")
+    }
 }

@@ -1,56 +1,51 @@
 import ArgumentParser
+import Foundation
 import Physics
 
-/// `ofql-eval demo`: the main job on the small embedded default.
+/// `ofql-eval demo`: the main job end to end on a small embedded default.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run the main job end to end on a small embedded default.",
-        discussion: "Checks the native libraries, then runs a short physics demo.")
+        discussion: """
+            Checks the native libraries, generates a small hopper dataset from the committed behaviour \
+            policies, trains OFQL and the BC baseline with the same budget, evaluates both on the rollout \
+            workers, prints their normalised scores beside the data's and writes an HTML report.
+            """)
+
+    @Option(help: "Catalog dataset to generate.") var dataset = "hopper-medium-replay-v1"
+    @Option(help: "Transitions to generate.") var size = 50_000
+    @Option(help: "Gradient steps per algorithm.") var steps = 4_000
+    @Option(help: "Evaluation episodes.") var evalEpisodes = 10
+    @Option(help: "Output folder (its runs/ are replaced; generated datasets are reused).") var out = "demo-out"
+    @Option(help: "Rollout workers.") var workers = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "A tiny budget (seconds; for CI): 5,000 transitions, 300 steps, 2 episodes.") var tiny = false
+
+    func validate() throws {
+        guard size >= 1000 else { throw ValidationError("--size must be at least 1000, got \(size)") }
+        guard steps >= 10 else { throw ValidationError("--steps must be at least 10, got \(steps)") }
+        guard evalEpisodes >= 1 else { throw ValidationError("--eval-episodes must be at least 1, got \(evalEpisodes)") }
+    }
 
     func run() throws {
         let report = Doctor.run()
-        print(report.text)
         let failed = report.checks.filter { !$0.passed }
         guard failed.isEmpty else {
+            print(report.text)
             throw ValidationError("demo: library checks failed: " + failed.map(\.name).joined(separator: ", "))
         }
-        print("")
-        try PhysicsDemo.run()
-    }
-}
-
-/// A pendulum knocking boxes off a ledge, printed as a short trace.
-enum PhysicsDemo {
-    static func run() throws {
-        let w = World(gravity: (0, -9.81))
-        let ground = try w.createBody(.staticBody, x: 0, y: 0)
-        try w.addEdge(ground, from: (-10, 0), to: (10, 0))
-        try w.addBox(ground, halfWidth: 1, halfHeight: 0.5, center: (2, 0.5))
-        var boxes: [BodyID] = []
-        for i in 0..<3 {
-            let b = try w.createBody(.dynamic, x: 1.6 + Float(i) * 0.35, y: 1.2)
-            try w.addBox(b, halfWidth: 0.15, halfHeight: 0.2, material: Material(density: 1, friction: 0.5))
-            boxes.append(b)
-        }
-        // A pendulum released from horizontal swings down through the boxes.
-        let arm = try w.createBody(.dynamic, x: 0.9, y: 3.3)
-        try w.addCapsule(arm, from: (0, 0), to: (-2.0, 0), radius: 0.1, material: Material(density: 5))
-        let hinge = try w.addRevoluteJoint(ground, arm, RevoluteJointOptions(anchor: (0.9, 3.3)))
-        print("physics demo: a pendulum knocks three boxes off a ledge (Box2D \(World.box2DVersion))")
-        print("   t(s)   arm angle   boxes on ledge")
-        let dt: Float = 1.0 / 60
-        for k in 1...240 {
-            if k % 40 == 0 {
-                let onLedge = boxes.filter { w.state($0).y > 1.0 && w.touchingStatic($0) }.count
-                print(String(repeating: " ", count: 3) + pad(Float(k) * dt, 4) + pad(w.jointValue(hinge), 12) + "   \(onLedge)")
-            }
-            w.step(dt)
-        }
-    }
-
-    static func pad(_ v: Float, _ width: Int) -> String {
-        let s = String((v * 100).rounded() / 100)
-        return String(repeating: " ", count: max(0, width - s.count)) + s
+        print("ofql-eval \(PackageInfo.version): Box2D, OpenBLAS (\(PackageInfo.blasCoreChoice)) and HDF5 self-tests passed")
+        let size = tiny ? 5_000 : self.size, steps = tiny ? 300 : self.steps, episodes = tiny ? 2 : evalEpisodes
+        let plan = SuitePlan(name: "Demo: OFQL vs BC on \(dataset)", datasets: [.init(id: dataset, size: size, config: nil)],
+                             algorithms: ["ofql", "bc"], seeds: [0], steps: steps, eval_episodes: episodes,
+                             eval_every: max(1, steps / 4), configs: nil, data_seed: 0)
+        print("plan: \(size) transitions of \(dataset); OFQL and BC, \(steps) gradient steps each; \(episodes) evaluation episodes on \(workers) workers")
+        let t0 = monotonicSeconds()
+        // The demo always trains afresh (generated datasets are reused).
+        try? FileManager.default.removeItem(atPath: out + "/runs")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try Suite(plan: plan, out: out, workers: workers, threads: 2,
+                  command: "ofql-eval demo --dataset \(dataset) --size \(size) --steps \(steps) --eval-episodes \(episodes) --out \(out)").run()
+        print(String(format: "demo finished in %.0f s; report: %@/results.html", monotonicSeconds() - t0, out))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Envs
 import Foundation
+import OFQL
 import Rollout
 
 /// Options shared by commands that roll out episodes on the workers.
@@ -36,25 +37,43 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Roll out a policy on Dispatch workers and report returns and normalised scores.")
 
-    @Option(help: "Environment id (see `ofql-eval envs list`).") var env: String?
+    @Option(help: "Environment id (see `ofql-eval envs list`); default for --checkpoint: the training dataset's env.") var env: String?
     @Option(help: "random, expert, medium (locomotion) or a scripted planner name.") var policy: String?
+    @Option(help: "A trained policy: a run folder or a checkpoints/step-N folder.") var checkpoint: String?
     @Option(help: "Noise std of scripted behaviour policies.") var noise: Float = 0
     @OptionGroup var rollout: RolloutArguments
     @Option(help: "Write the report as JSON to this file.") var json: String?
     @Option(help: "Write per-episode rows as CSV to this file.") var csv: String?
 
     func validate() throws {
-        guard env != nil else { throw ValidationError("--env is required") }
-        guard policy != nil else { throw ValidationError("--policy is required") }
+        guard (policy == nil) != (checkpoint == nil) else { throw ValidationError("give exactly one of --policy and --checkpoint") }
+        if policy != nil && env == nil { throw ValidationError("--env is required with --policy") }
         guard noise >= 0, noise.isFinite else { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
     }
 
     func run() throws {
-        let spec = try envSpec(env!)
-        let provider = BundledBehaviors(noise: noise)
+        let spec: EnvSpec
         let p: BatchPolicy
-        do { p = try provider.policy(named: policy!, spec: spec) } catch { throw ValidationError("--policy: \(error)") }
-        let report = try Evaluator.evaluate(spec: spec, policy: p, name: policy!, rollout: rollout)
+        let name: String
+        if let checkpoint {
+            let loaded: (policy: CheckpointPolicy, info: CheckpointInfo)
+            do { loaded = try CheckpointPolicy.load(checkpoint) } catch { throw ValidationError("--checkpoint: \(error)") }
+            let envName = env ?? (try? DatasetCatalog.entry(loaded.info.datasetID).env.rawValue)
+            guard let envName else {
+                throw ValidationError("--env is required: the checkpoint's dataset '\(loaded.info.datasetID)' is not a catalog id")
+            }
+            spec = try envSpec(envName)
+            guard spec.observationDimension == loaded.info.obsDim, spec.actionDimension == loaded.info.actDim else {
+                throw ValidationError("--checkpoint takes \(loaded.info.obsDim) observations and gives \(loaded.info.actDim) actions; \(spec.id) has \(spec.observationDimension) and \(spec.actionDimension)")
+            }
+            p = loaded.policy
+            name = "\(loaded.policy.name) (\(checkpoint))"
+        } else {
+            spec = try envSpec(env!)
+            do { p = try BundledBehaviors(noise: noise).policy(named: policy!, spec: spec) } catch { throw ValidationError("--policy: \(error)") }
+            name = policy!
+        }
+        let report = try Evaluator.evaluate(spec: spec, policy: p, name: name, rollout: rollout)
         print(report.text)
         if let json { try writeAtomically(try report.json() + "\n", to: json, flag: "--json") }
         if let csv { try writeAtomically(report.csv, to: csv, flag: "--csv") }

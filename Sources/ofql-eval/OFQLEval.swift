@@ -19,6 +19,7 @@ struct OFQLEval: ParsableCommand {
             EvaluateCommand.self,
             DatasetCommand.self,
             ReferenceCommand.self,
+            SuiteCommand.self,
             TrainCommand.self,
             BenchCommand.self,
         ]
