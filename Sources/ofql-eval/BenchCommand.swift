@@ -8,7 +8,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks printing min/median/max as JSON lines.",
-        subcommands: [BenchGemmCommand.self, BenchEnvsCommand.self, BenchTrainCommand.self, BenchPolicyCommand.self]
+        subcommands: [BenchGemmCommand.self, BenchEnvsCommand.self, BenchRolloutCommand.self, BenchTrainCommand.self,
+                      BenchPolicyCommand.self, BenchLoadCommand.self]
     )
 }
 

@@ -37,6 +37,10 @@ struct ReferenceCommand: ParsableCommand {
         }
         if let update {
             entries["reference_scores"] = refs
+            entries["generator"] = ReferenceCatalog.generatorVersion
+            entries["datasets"] = DatasetCatalog.all.map { e -> [String: Any] in
+                ["id": e.id, "env": e.env.rawValue, "variant": e.variant, "default_size": e.defaultSize, "summary": e.summary]
+            }
             let data = try JSONSerialization.data(withJSONObject: entries, options: [.prettyPrinted, .sortedKeys])
             try writeAtomically(String(decoding: data, as: UTF8.self) + "\n", to: update, flag: "--update")
         }

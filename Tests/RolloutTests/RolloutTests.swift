@@ -53,3 +53,20 @@ struct RolloutTests {
         #expect(e?.description.contains("hopper has 11 and 3") == true)
     }
 }
+
+@Suite("Reference scores")
+struct ReferenceScoreTests {
+    @Test("R_random and R_expert are reproduced exactly from their seeds", arguments: ["hopper", "walker2d", "halfcheetah"])
+    func reproducible(env: String) throws {
+        let spec = try EnvRegistry.spec(EnvID(rawValue: env))
+        let committed = try #require(ReferenceCatalog.scores(for: spec.id))
+        let provider = BundledBehaviors(noise: 0)
+        for (name, want) in [("random", committed.random), ("expert", committed.expert)] {
+            let out = try RolloutEngine.run(spec: spec, policy: try provider.policy(named: name, spec: spec),
+                                            options: RolloutOptions(episodes: 100, workers: 2, seed: 0))
+            let mean = out.episodes.map(\.totalReward).reduce(0, +) / 100
+            #expect(mean == want, "\(env) \(name): recomputed \(mean), committed \(want)")
+        }
+        #expect(committed.expert > committed.random + 1000, "the expert is far above random")
+    }
+}
