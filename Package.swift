@@ -6,7 +6,7 @@ import PackageDescription
 // Layering (data flows one way):
 //   CBox2D ─► Physics ─► Envs ──────┐
 //   CHDF5  ─► HDF5 ─► Datasets ─────┼─► Rollout ─► ofql-eval
-//   COpenBLAS ─► BLAS ─► OFQL ──────┘
+//   COpenBLAS ─► BLAS ─► OFQL ──────┘   (OFQL also uses COFQLKernels)
 //
 // No `unsafeFlags` anywhere, so every library product can be used as a dependency.
 let package = Package(
@@ -29,12 +29,14 @@ let package = Package(
         .target(name: "CBox2D", linkerSettings: [.linkedLibrary("box2d")]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // AVX2+FMA elementwise kernels (Mish, Adam) selected at run time; portable C fallback.
+        .target(name: "COFQLKernels"),
         .target(name: "Physics", dependencies: ["CBox2D"]),
         .target(name: "BLAS", dependencies: ["COpenBLAS"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Datasets", dependencies: ["HDF5"]),
         .target(name: "Envs", dependencies: ["Physics"]),
-        .target(name: "OFQL", dependencies: ["BLAS", "HDF5", "Datasets"]),
+        .target(name: "OFQL", dependencies: ["BLAS", "HDF5", "Datasets", "COFQLKernels"]),
         .target(name: "Rollout", dependencies: ["Physics", "Envs", "OFQL", "HDF5", "BLAS", "Datasets"]),
         .executableTarget(
             name: "ofql-eval",

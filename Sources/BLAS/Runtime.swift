@@ -60,6 +60,14 @@ public enum BLASRuntime {
         return .keep("core \(running); the CPU has neither AVX-512 nor AVX2, nothing better to pick")
     }
 
+    /// A note when the running kernels (typically chosen by a user-set `OPENBLAS_CORETYPE`)
+    /// use AVX2 on a CPU with AVX-512: respected, but worth knowing (about 1.9x on sgemm here).
+    public static var slowerThanCPUHint: String? {
+        let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
+        guard hasAVX512, !avx512Cores.contains(coreName), !genericCores.contains(coreName) else { return nil }
+        return "core \(coreName) uses AVX2; this CPU has AVX-512 (OPENBLAS_CORETYPE=SkylakeX would use it)"
+    }
+
     /// Test hook (see ``selectCoreAndReexecIfNeeded(log:)``).
     public static let simulateDetectionVariable = "OFQL_BLAS_SIMULATE_DETECTION"
 

@@ -172,7 +172,7 @@ public enum TopDownRender {
     }
 
     /// Whether `id` has a top-down renderer (the mazes and the kitchen).
-    public static func supports(_ id: EnvID) -> Bool { Maze.layout(for: id) != nil || id == .kitchen }
+    public static func supports(_ id: EnvID) -> Bool { Maze.layout(for: id) != nil || id == .kitchen || id == Kitchen.mixedSpec.id }
 
     /// SVG of an env's current state with a trail, or nil when it has no top-down view.
     /// Accepts bare envs and ``TimeLimit`` wrappers.

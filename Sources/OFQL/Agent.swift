@@ -1,4 +1,5 @@
 import BLAS
+import Dispatch
 
 /// A minibatch of transitions in preallocated buffers (raw observations; the agent normalises).
 public final class TransitionBatch {
@@ -198,7 +199,7 @@ public final class OFQLAgent {
         epsFlow = w.alloc(B * A); v = w.alloc(B * A); tFlow = w.alloc(B); rFlow = w.alloc(B)
         ones = w.alloc(policyRows, value: 1); zeros = w.alloc(policyRows)
         aNext = w.alloc(nQ * B * A); epsNext = w.alloc(nQ * B * A); sNextRep = w.alloc(nQ * B * O)
-        y = w.alloc(B); dQ = w.alloc(nQ * B); dU = w.alloc(2 * B * A); aPi = w.alloc(B * A); aPiClipped = w.alloc(B * A)
+        y = w.alloc(B); dQ = w.alloc(Swift.max(2, nQ) * B); dU = w.alloc(2 * B * A); aPi = w.alloc(B * A); aPiClipped = w.alloc(B * A)
     }
 
     /// Parameters the critic target's next action and evaluation sample from: θ' if the EMA is
@@ -252,6 +253,16 @@ public final class OFQLAgent {
         let A = actDim, O = obsDim, nQ = config.maxQBackup ? config.maxQSamples : 1
         var m = UpdateMetrics()
 
+        // Two cores: when BLAS may use ≥ 2 threads, the step instead forks two workers with
+        // single-threaded BLAS at a coarse grain (Q_1 | Q_2 for critic work; row halves of the
+        // policy's forward and backward, see MLP.forward/backward(parallel:)). That beats
+        // two-thread BLAS on these small GEMMs. Reductions stay sequential in a fixed order and a
+        // value's arithmetic does not depend on the split, so results are deterministic for a
+        // given BLAS thread setting.
+        let blasThreads = BLASRuntime.threads, pairParallel = blasThreads >= 2
+        if pairParallel { BLASRuntime.setThreads(1) }
+        defer { if pairParallel { BLASRuntime.setThreads(blasThreads) } }
+
         // Noise, in a fixed order: flow ε, (t, r), one-step ε, next-action ε, critic choice.
         rng.fillNormal(epsFlow, count: B * A)
         MeanFlow.sampleTimes(B, config: config, rng: &rng, t: tFlow, r: rFlow)
@@ -266,7 +277,8 @@ public final class OFQLAgent {
         if !fusedNext {
             let rows = nQ * B
             for n in 0..<nQ { (sNextRep + n * B * O).update(from: s2N, count: B * O) }
-            net.forward(targetPolicy.values, rows: rows, s: sNextRep, z: epsNext, r: zeros, t: ones, derivatives: false)
+            net.forward(targetPolicy.values, rows: rows, s: sNextRep, z: epsNext, r: zeros, t: ones, derivatives: false,
+                        parallel: pairParallel)
             oneStep(eps: epsNext, u: net.output, count: rows * A, into: aNext)
         }
 
@@ -284,7 +296,7 @@ public final class OFQLAgent {
             (rStack + 2 * B).update(repeating: 0, count: B); (tStack + 2 * B).update(repeating: 1, count: B)
         }
         net.forward(policy.values, rows: primal, tangentRows: B, s: sStack, z: zStack, r: rStack, t: tStack,
-                    zDot: v, rDot: nil, tDot: ones)
+                    zDot: v, rDot: nil, tDot: ones, parallel: pairParallel)
         let u = net.output
         if fusedNext { oneStep(eps: epsNext, u: u + 2 * B * A, count: B * A, into: aNext) }
 
@@ -292,7 +304,7 @@ public final class OFQLAgent {
         // y = r̃ + γ·mask·min_i max_n Q'_i(s', a'_n), with r̃ = rewardScale·r + rewardShift.
         let tRows = nQ * B
         critics.setInput(rows: tRows, s: fusedNext ? s2N : sNextRep, a: aNext)
-        critics.forward(criticTarget.values, rows: tRows, derivatives: false)
+        Workers.pair(pairParallel) { critics.forward(criticTarget.values, rows: tRows, only: $0, derivatives: false) }
         let q1t = critics.q(0), q2t = critics.q(1)
         let gamma = Float(config.gamma), rs = Float(config.rewardScale), rsh = Float(config.rewardShift)
         var ySum: Float = 0
@@ -304,7 +316,13 @@ public final class OFQLAgent {
         }
         m.targetMean = Double(ySum) / Double(B)
         critics.setInput(rows: B, s: sN, a: batch.actions)
-        critics.forward(critic.values, rows: B, derivatives: true)
+        let y = self.y, dQ = self.dQ, cvals = critic.values, cgrads = critic.grads, Bc = B
+        Workers.pair(pairParallel) { i in
+            let qnet = critics.nets[i], q = qnet.output, dq = dQ + i * Bc   // dQ holds ≥ 2B values
+            qnet.forward(cvals, input: critics.input, rows: Bc, derivatives: true)
+            for b in 0..<Bc { dq[b] = 2 * (q[b] - y[b]) / Float(Bc) }
+            qnet.backward(cvals, grads: cgrads, rows: Bc, dOutput: dq, inputGrad: false)
+        }
         var criticLoss: Float = 0, q1Sum: Float = 0, absSum: Float = 0
         for (i, qnet) in critics.nets.enumerated() {
             let q = qnet.output
@@ -312,12 +330,10 @@ public final class OFQLAgent {
             for b in 0..<B {
                 let d = q[b] - y[b]
                 l += d * d
-                dQ[b] = 2 * d / Float(B)
                 absSum += Swift.abs(q[b])
                 if i == 0 { q1Sum += q[b] }
             }
             criticLoss += l / Float(B)
-            qnet.backward(critic.values, grads: critic.grads, rows: B, dOutput: dQ, inputGrad: false)
         }
         guard criticLoss.isFinite else { throw diverged("critic loss is \(criticLoss)") }
         m.criticLoss = Double(criticLoss)
@@ -348,8 +364,7 @@ public final class OFQLAgent {
         switch config.qNormalization {
         case .dql:
             let i = chosen, j = 1 - chosen
-            critics.forward(critic.values, rows: B, only: i, derivatives: true)
-            critics.forward(critic.values, rows: B, only: j, derivatives: false)
+            Workers.pair(pairParallel) { critics.forward(cvals, rows: Bc, only: $0, derivatives: $0 == i) }
             let qi = critics.q(i), qj = critics.q(j)
             var meanQ: Float = 0, meanAbs: Float = 0
             for b in 0..<B { meanQ += qi[b]; meanAbs += Swift.abs(qj[b]) }
@@ -359,10 +374,10 @@ public final class OFQLAgent {
             qTerm = -eta * meanQ / norm
             let g = -eta / (Float(B) * norm)
             for b in 0..<B { dQ[b] = g }
-            critics.nets[i].backward(critic.values, grads: nil, rows: B, dOutput: dQ, inputGrad: true)
+            critics.nets[i].backward(critic.values, grads: nil, rows: B, dOutput: dQ, inputGrad: true, parallel: pairParallel)
             accumulateActionGrad(critics.nets[i].dInput, into: dUpi)
         case .paper:
-            critics.forward(critic.values, rows: B, derivatives: true)
+            Workers.pair(pairParallel) { critics.forward(cvals, rows: Bc, only: $0, derivatives: true) }
             let norm = Float(Swift.max(datasetAbsQ, 1e-8))
             m.qAbsMean = datasetAbsQ
             var meanQ: Float = 0
@@ -371,10 +386,8 @@ public final class OFQLAgent {
             qTerm = -eta * meanQ / norm
             let g = -eta / (2 * Float(B) * norm)
             for b in 0..<B { dQ[b] = g }
-            for qnet in critics.nets {
-                qnet.backward(critic.values, grads: nil, rows: B, dOutput: dQ, inputGrad: true)
-                accumulateActionGrad(qnet.dInput, into: dUpi)
-            }
+            Workers.pair(pairParallel) { critics.nets[$0].backward(cvals, grads: nil, rows: Bc, dOutput: dQ, inputGrad: true) }
+            for qnet in critics.nets { accumulateActionGrad(qnet.dInput, into: dUpi) }
         }
         // a = ε − u, so ∂L/∂u = −∂L/∂a; clipping passes the gradient only inside [−1, 1].
         for k in 0..<(B * A) {
@@ -383,7 +396,7 @@ public final class OFQLAgent {
         }
         let actorLoss = flowLoss + qTerm
         guard actorLoss.isFinite else { throw diverged("actor loss is \(actorLoss) (flow \(flowLoss), Q term \(qTerm))") }
-        net.backward(policy.values, grads: policy.grads, rows: 2 * B, dOutput: dU)
+        net.backward(policy.values, grads: policy.grads, rows: 2 * B, dOutput: dU, parallel: pairParallel)
         do { m.actorGradNorm = try actorOpt.update(policy, lr: config.actorLR) } catch { throw diverged("actor \(error)") }
         m.flowLoss = Double(flowLoss); m.qLoss = Double(qTerm); m.actorLoss = Double(actorLoss)
 

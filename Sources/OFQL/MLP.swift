@@ -1,4 +1,6 @@
 import BLAS
+import COFQLKernels
+import Dispatch
 
 /// The shape of a multilayer perceptron: Linear → [LayerNorm] → activation for every hidden
 /// width, then a final Linear.
@@ -105,12 +107,20 @@ public final class MLP<T: NetScalar> {
     /// Forward pass (and JVP on the tangent rows). `input` is (rows + tangentRows) × inputDim.
     /// With `derivatives` false (inference, targets) activation derivatives are not stored, so
     /// neither `backward` nor tangent rows may be used.
+    ///
+    /// With `parallel` (the caller has set BLAS to one thread), the rows are split between two
+    /// workers that each run every layer on their own rows (see ``forwardSplit``); each row's
+    /// arithmetic is unchanged, so only the scheduling differs.
     public func forward(_ params: UnsafePointer<T>, input: UnsafePointer<T>, rows: Int, tangentRows: Int = 0,
-                        derivatives: Bool = true) {
+                        derivatives: Bool = true, parallel: Bool = false) {
         precondition(tangentRows <= rows && rows + tangentRows <= maxRows, "MLP rows \(rows)+\(tangentRows) exceed workspace \(maxRows)")
         precondition(derivatives || tangentRows == 0)
         let total = rows + tangentRows
         lastInput = input; lastRows = rows
+        if parallel && !spec.layerNorm && total >= 16 {
+            forwardSplit(params, input: input, rows: rows, tangentRows: tangentRows, derivatives: derivatives)
+            return
+        }
         var x = input
         for l in 0..<(dims.count - 1) {
             let din = dims[l], dout = dims[l + 1]
@@ -140,14 +150,65 @@ public final class MLP<T: NetScalar> {
         }
     }
 
+    /// Two-worker forward. Worker 0 takes primal rows [0, s) and the tangent rows of those rows,
+    /// worker 1 the remaining primal rows and their tangent rows; s balances the row counts.
+    /// A tangent row needs only its own primal row's activation derivative, so the workers
+    /// never wait for each other.
+    private func forwardSplit(_ params: UnsafePointer<T>, input: UnsafePointer<T>, rows: Int, tangentRows: Int,
+                              derivatives: Bool) {
+        let P = rows, Tn = tangentRows
+        let half = (P + Tn) / 2
+        let split = Swift.min(P, half / 2 <= Tn ? half / 2 : half - Tn)
+        let dims = self.dims, wOff = self.wOff, bOff = self.bOff
+        let pre = self.pre, post = self.post, deriv = self.deriv, output = self.output, act = spec.activation
+        Workers.pair(true) { w in
+            // (first row, row count) of this worker's primal and tangent blocks.
+            let p0 = w == 0 ? 0 : split, pn = w == 0 ? split : P - split
+            let t0 = w == 0 ? 0 : Swift.min(Tn, split), tn = w == 0 ? Swift.min(Tn, split) : Tn - Swift.min(Tn, split)
+            var x = input
+            for l in 0..<(dims.count - 1) {
+                let din = dims[l], dout = dims[l + 1]
+                let isOut = l == dims.count - 2
+                let h = isOut ? output : pre[l]
+                for block in 0..<2 {
+                    let r0 = block == 0 ? p0 : P + t0, n = block == 0 ? pn : tn
+                    if n == 0 { continue }
+                    T.gemm(.none, .transposed, m: n, n: dout, k: din, alpha: 1, a: x + r0 * din, lda: din,
+                           b: params + wOff[l], ldb: din, beta: 0, c: h + r0 * dout, ldc: dout)
+                }
+                if isOut {
+                    if pn > 0 { Kernels.addBias(h + p0 * dout, rows: pn, cols: dout, bias: params + bOff[l]) }
+                    break
+                }
+                let y = post[l]
+                if pn > 0 {
+                    Kernels.activation(act, h + p0 * dout, rows: pn, cols: dout, bias: params + bOff[l], y: y + p0 * dout,
+                                       d: derivatives ? deriv[l] + p0 * dout : nil)
+                }
+                if tn > 0 {
+                    Kernels.multiply(deriv[l] + t0 * dout, h + (P + t0) * dout, into: y + (P + t0) * dout, count: tn * dout)
+                }
+                x = UnsafePointer(y)
+            }
+        }
+    }
+
     /// Backward over the first `rows` primal rows of the last forward: given ∂L/∂output
     /// (rows × outputDim), writes parameter gradients into `grads` (same offsets as the
     /// parameters; nil skips the weight-gradient GEMMs) and, when `inputGrad`, ∂L/∂input
     /// into `dInput`.
+    ///
+    /// With `parallel` (BLAS set to one thread by the caller) each layer is one two-worker step:
+    /// the weight gradient and bias sums are split by output unit, the input gradient (and the
+    /// next layer's activation-derivative product) by row. Each value's arithmetic is unchanged.
     public func backward(_ params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, rows: Int,
-                         dOutput: UnsafePointer<T>, inputGrad: Bool) {
+                         dOutput: UnsafePointer<T>, inputGrad: Bool, parallel: Bool = false) {
         precondition(rows <= lastRows, "backward over \(rows) rows after a forward of \(lastRows)")
         guard let input = lastInput else { preconditionFailure("backward before forward") }
+        if parallel && !spec.layerNorm && rows >= 16 {
+            backwardSplit(params, grads: grads, rows: rows, dOutput: dOutput, inputGrad: inputGrad, input: input)
+            return
+        }
         var dy = dOutput
         var bufToggle = false
         for l in stride(from: dims.count - 2, through: 0, by: -1) {
@@ -176,6 +237,41 @@ public final class MLP<T: NetScalar> {
             T.gemm(.none, .none, m: rows, n: din, k: dout, alpha: 1, a: dh, lda: dout, b: params + wOff[l], ldb: din,
                    beta: 0, c: dx, ldc: din)
             dy = UnsafePointer(dx)
+        }
+    }
+
+    private func backwardSplit(_ params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>?, rows: Int,
+                               dOutput: UnsafePointer<T>, inputGrad: Bool, input: UnsafePointer<T>) {
+        let dims = self.dims, wOff = self.wOff, bOff = self.bOff, post = self.post, deriv = self.deriv
+        let dInput = self.dInput
+        let r0 = rows / 2
+        var dh = UnsafeMutablePointer(mutating: dOutput)   // ∂L/∂(pre-activation) of layer l
+        var bufToggle = false
+        for l in stride(from: dims.count - 2, through: 0, by: -1) {
+            let din = dims[l], dout = dims[l + 1]
+            let x = l == 0 ? input : UnsafePointer(post[l - 1])
+            let wantsDx = !(l == 0 && !inputGrad)
+            let dx = l == 0 ? dInput : (bufToggle ? gradB : gradA)
+            bufToggle.toggle()
+            let dhl = dh
+            Workers.pair(true) { w in
+                if let g = grads {
+                    let c0 = w == 0 ? 0 : dout / 2, cn = w == 0 ? dout / 2 : dout - dout / 2
+                    if cn > 0 {
+                        T.gemm(.transposed, .none, m: cn, n: din, k: rows, alpha: 1, a: dhl + c0, lda: dout, b: x, ldb: din,
+                               beta: 0, c: g + wOff[l] + c0 * din, ldc: din)
+                        Kernels.columnSums(dhl + c0, rows: rows, cols: cn, ld: dout, into: g + bOff[l] + c0)
+                    }
+                }
+                guard wantsDx else { return }
+                let rs = w == 0 ? 0 : r0, rn = w == 0 ? r0 : rows - r0
+                guard rn > 0 else { return }
+                T.gemm(.none, .none, m: rn, n: din, k: dout, alpha: 1, a: dhl + rs * dout, lda: dout, b: params + wOff[l], ldb: din,
+                       beta: 0, c: dx + rs * din, ldc: din)
+                if l > 0 { Kernels.multiplyInPlace(dx + rs * din, deriv[l - 1] + rs * din, count: rn * din) }
+            }
+            if !wantsDx { break }
+            dh = dx
         }
     }
 
@@ -220,8 +316,7 @@ enum Kernels {
     static func multiply<T: NetScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, into c: UnsafeMutablePointer<T>, count: Int) {
         if T.self == Float.self {
             let a = UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), b = UnsafeRawPointer(b).assumingMemoryBound(to: Float.self)
-            let c = c.floats
-            for i in 0..<count { c[i] = a[i] * b[i] }
+            ofk_multiply(a, b, c.floats, count)
             return
         }
         for i in 0..<count { c[i] = a[i] * b[i] }
@@ -236,19 +331,21 @@ enum Kernels {
         for i in 0..<count { a[i] *= b[i] }
     }
 
-    /// out[j] = Σ_r x[r, j], rows in order (deterministic).
-    static func columnSums<T: NetScalar>(_ x: UnsafePointer<T>, rows: Int, cols: Int, into out: UnsafeMutablePointer<T>) {
+    /// out[j] = Σ_r x[r, j], rows in order (deterministic); `ld` is the row stride (default `cols`).
+    static func columnSums<T: NetScalar>(_ x: UnsafePointer<T>, rows: Int, cols: Int, ld: Int? = nil,
+                                         into out: UnsafeMutablePointer<T>) {
         out.update(repeating: 0, count: cols)
+        let ld = ld ?? cols
         if T.self == Float.self {
             let x = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), out = out.floats
             for r in 0..<rows {
-                let row = x + r * cols
+                let row = x + r * ld
                 for j in 0..<cols { out[j] += row[j] }
             }
             return
         }
         for r in 0..<rows {
-            let row = x + r * cols
+            let row = x + r * ld
             for j in 0..<cols { out[j] += row[j] }
         }
     }
@@ -256,6 +353,12 @@ enum Kernels {
     /// y = f(h + bias) on `rows` rows, and f′ into `d` when given. `h` is updated to h + bias.
     static func activation<T: NetScalar>(_ act: Activation, _ h: UnsafeMutablePointer<T>, rows: Int, cols: Int,
                                          bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, d: UnsafeMutablePointer<T>?) {
+        if T.self == Float.self, act == .mish {
+            // Fused bias + Mish + derivative, AVX2 when available (COFQLKernels).
+            ofk_mish(h.floats, rows, cols, bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) },
+                     y.floats, d?.floats)
+            return
+        }
         if let bias { addBias(h, rows: rows, cols: cols, bias: bias) }
         let n = rows * cols
         if T.self == Float.self {
@@ -391,6 +494,23 @@ enum FloatKernels {
                 y[i] = 0.5 * x * (1 + th)
                 d?[i] = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * 0.7978845608028654 * (1 + 3 * 0.044715 * x * x)
             }
+        }
+    }
+}
+
+/// Two-way fork–join for the training step's independent halves.
+enum Workers {
+    /// Runs `body(0)` and `body(1)`: on two workers when `parallel` (the caller has set BLAS to
+    /// one thread), else in order on this thread. The two calls must write disjoint memory.
+    @inline(__always)
+    static func pair(_ parallel: Bool, _ body: (Int) -> Void) {
+        if parallel {
+            withoutActuallyEscaping(body) { body in
+                nonisolated(unsafe) let work = body
+                DispatchQueue.concurrentPerform(iterations: 2) { work($0) }
+            }
+        } else {
+            body(0); body(1)
         }
     }
 }

@@ -143,7 +143,7 @@ public final class AverageVelocityNet<T: NetScalar> {
     public func forward(_ params: UnsafePointer<T>, rows: Int, tangentRows: Int = 0,
                         s: UnsafePointer<T>, z: UnsafePointer<T>, r: UnsafePointer<T>, t: UnsafePointer<T>,
                         zDot: UnsafePointer<T>? = nil, rDot: UnsafePointer<T>? = nil, tDot: UnsafePointer<T>? = nil,
-                        derivatives: Bool = true) {
+                        derivatives: Bool = true, parallel: Bool = false) {
         let obs = spec.obsDim, act = spec.actDim, width = spec.bodyInputDim
         let total = rows + tangentRows
         precondition(total <= maxRows, "policy rows \(total) exceed workspace \(maxRows)")
@@ -190,16 +190,18 @@ public final class AverageVelocityNet<T: NetScalar> {
                 (row + act + obs + d).update(from: er + i * d, count: d)
             }
         }
-        body.forward(params, input: bodyInput, rows: rows, tangentRows: tangentRows, derivatives: derivatives)
+        body.forward(params, input: bodyInput, rows: rows, tangentRows: tangentRows, derivatives: derivatives, parallel: parallel)
     }
 
     /// Backward over the first `rows` primal rows: parameter gradients into `grads`.
-    public func backward(_ params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, rows: Int, dOutput: UnsafePointer<T>) {
+    /// `parallel`: see ``MLP/backward(_:grads:rows:dOutput:inputGrad:parallel:)``.
+    public func backward(_ params: UnsafePointer<T>, grads: UnsafeMutablePointer<T>, rows: Int, dOutput: UnsafePointer<T>,
+                         parallel: Bool = false) {
         switch spec.timeInput {
         case .raw:
-            body.backward(params, grads: grads, rows: rows, dOutput: dOutput, inputGrad: false)
+            body.backward(params, grads: grads, rows: rows, dOutput: dOutput, inputGrad: false, parallel: parallel)
         case .sinusoidal:
-            body.backward(params, grads: grads, rows: rows, dOutput: dOutput, inputGrad: true)
+            body.backward(params, grads: grads, rows: rows, dOutput: dOutput, inputGrad: true, parallel: parallel)
             let d = spec.timeEmbeddingDim, width = spec.bodyInputDim, off = spec.actDim + spec.obsDim
             for (k, net) in [tEmbed!, rEmbed!].enumerated() {
                 for i in 0..<rows {

@@ -1,4 +1,5 @@
 import BLAS
+import COFQLKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -71,15 +72,8 @@ public final class Adam<T: NetScalar> {
     static func floatStep(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
                           v: UnsafeMutablePointer<Float>, count: Int, stepSize: Float, invSqrtBc2: Float, b1: Float, b2: Float,
                           eps: Float, wd: Float) {
-        if wd != 0 { for i in 0..<count { g[i] += wd * p[i] } }
-        let ob1 = 1 - b1, ob2 = 1 - b2
-        for i in 0..<count {
-            let gi = g[i]
-            let mi = b1 * m[i] + ob1 * gi
-            let vi = b2 * v[i] + ob2 * gi * gi
-            m[i] = mi; v[i] = vi
-            p[i] -= stepSize * mi / (vi.squareRoot() * invSqrtBc2 + eps)
-        }
+        // One fused pass (AVX2+FMA when available), see COFQLKernels.
+        ofk_adam(p, g, m, v, count, stepSize, invSqrtBc2, b1, b2, eps, wd)
     }
 
     /// Resets moments and step count.

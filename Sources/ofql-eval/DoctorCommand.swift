@@ -52,6 +52,7 @@ enum Doctor {
         kv("openblas core", BLASRuntime.coreName)
         kv("openblas selection", PackageInfo.blasCoreChoice.isEmpty ? "(not run)" : PackageInfo.blasCoreChoice)
         kv("openblas threads", "\(BLASRuntime.threads)")
+        if let hint = BLASRuntime.slowerThanCPUHint { kv("openblas note", hint) }
         kv("hdf5", "\(HDF5Library.version), thread-safe: \(HDF5Library.isThreadSafe ? "yes" : "no")")
         kv("cpu features", BLASRuntime.cpuFeatures.joined(separator: " "))
         kv("cpu cores", "\(ProcessInfo.processInfo.activeProcessorCount)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Rollout
 import Envs
 
 /// `ofql-eval envs …`: list, check, evaluate and render the bundled environments.
@@ -10,8 +11,10 @@ struct EnvsCommand: ParsableCommand {
 
 /// Options naming the package's `datasets` folder (behaviour policies live below it).
 struct DatasetsOption: ParsableArguments {
-    @Option(help: "The package's datasets folder (behaviour policies in <datasets>/behavior/).")
-    var datasets = "datasets"
+    @Option(help: "The package's datasets folder (behaviour policies in <datasets>/behavior/); default: found above the working directory or the executable, or $OFQL_DATASETS.")
+    var datasetsPath: String?
+    /// The folder to use.
+    var datasets: String { datasetsPath ?? DataPaths.datasetsFolder() ?? "datasets" }
 }
 
 /// A policy choice on the command line: random, expert or medium.
@@ -102,7 +105,7 @@ struct EnvsEval: ParsableCommand {
 
 struct EnvsRender: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "render", abstract: "Write an SVG filmstrip of one episode.")
+        commandName: "render", abstract: "Write an SVG of one episode (filmstrip for locomotion; top-down path for mazes and the kitchen).")
     @Option(help: "Env id.") var env: String
     @Option(help: "random, expert or medium.") var policy: PolicyChoice = .expert
     @Option(help: "Episode seed.") var seed: UInt64 = 0
@@ -119,6 +122,17 @@ struct EnvsRender: ParsableCommand {
 
     func run() throws {
         let spec = try lookupSpec(env)
+        if TopDownRender.supports(spec.id) {
+            // Mazes and the kitchen: a top-down picture with the rover's or fingertip's path;
+            // expert/medium mean the scripted planner.
+            let svg: String
+            do {
+                svg = try TopDownRender.episodeSVG(id: spec.id, seed: seed, policy: policy == .random ? .random : .scripted)
+            } catch { throw ValidationError("--env: \(error)") }
+            do { try writeTextFile(out, svg) } catch { throw ValidationError("--out: \(error)") }
+            Log.info("wrote \(out)")
+            return
+        }
         let actor = try policy.actor(env: spec.id, datasets: data.datasets, noise: 0)
         let step = every > 0 ? every : max(1, spec.maxEpisodeSteps / (frames - 1))
         let (fr, sum) = filmstripFrames(spec: spec, actor: actor, seed: seed, every: step, maxFrames: frames)

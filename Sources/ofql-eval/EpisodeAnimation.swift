@@ -19,13 +19,22 @@ enum EpisodeAnimation {
         p.beginEpisode(lane: 0, episode: 0, seed: seed, env: env)
         env.reset(seed: seed, observation: &obs)
         var frames: [[RenderCapsule]] = [], cams: [Float] = [], captions: [String] = []
+        var topDown: [String] = [], trail: [SIMD2<Float>] = []
         var total = 0.0
-        let stride = max(every, (spec.maxEpisodeSteps / every + maxFrames - 1) / maxFrames * every)
+        let isTopDown = TopDownRender.supports(spec.id)
+        let frameBudget = isTopDown ? min(maxFrames, 60) : maxFrames
+        let stride = max(every, (spec.maxEpisodeSteps / every + frameBudget - 1) / frameBudget * every)
         func capture(_ t: Int) {
+            let caption = "step \(t)  return \(String(format: "%.1f", total))"
+            if isTopDown {
+                if let svg = TopDownRender.svg(env, trail: trail, title: caption) { topDown.append(svg) }
+                return
+            }
             guard let r = env.inner as? CapsuleRenderable else { return }
             frames.append(r.renderCapsules()); cams.append(r.cameraX)
-            captions.append("step \(t)  return \(String(format: "%.1f", total))")
+            captions.append(caption)
         }
+        if let p = TopDownRender.trailPoint(env) { trail.append(p) }
         capture(0)
         var t = 0
         while true {
@@ -36,12 +45,43 @@ enum EpisodeAnimation {
             t += 1
             total += Double(out.reward)
             obs = next
+            if let p = TopDownRender.trailPoint(env) { trail.append(p) }
             if t % stride == 0 || out.done { capture(t) }
             if out.done { break }
         }
-        guard !frames.isEmpty else { throw Failure(description: "\(spec.id) has no side-view drawing") }
+        if !topDown.isEmpty {
+            return animateSVGFrames(topDown, title: "\(spec.id) · \(policy.name) · \(t) steps, return \(String(format: "%.1f", total))",
+                                    frameSeconds: Double(stride) * spec.controlPeriod)
+        }
+        guard !frames.isEmpty else { throw Failure(description: "\(spec.id) has no drawing") }
         return animate(frames: frames, cameras: cams, captions: captions, title: "\(spec.id) · \(policy.name) · \(t) steps, return \(String(format: "%.1f", total))",
                        frameSeconds: Double(stride) * spec.controlPeriod)
+    }
+
+    /// Loops whole SVG pictures (one per frame) with discrete SMIL visibility switches.
+    static func animateSVGFrames(_ pictures: [String], title: String, frameSeconds: Double) -> String {
+        let n = pictures.count
+        let dur = max(Double(n) * max(frameSeconds, 0.1), 0.5)
+        var o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"560\" height=\"580\" viewBox=\"0 0 560 580\" font-family=\"sans-serif\" font-size=\"12\">"
+        o += "<text x=\"10\" y=\"16\" font-weight=\"bold\">\(xmlEscape(title))</text>"
+        for (i, pic) in pictures.enumerated() {
+            var keyTimes = "0", values = i == 0 ? "visible" : "hidden"
+            if i > 0 { keyTimes += ";\(String(format: "%.5f", Double(i) / Double(n)))"; values += ";visible" }
+            if i < n - 1 { keyTimes += ";\(String(format: "%.5f", Double(i + 1) / Double(n)))"; values += ";hidden" }
+            // Nested <svg> keeps each picture's own viewBox; it is scaled into the frame.
+            var inner = pic
+            if let open = inner.range(of: "<svg "), let close = inner[open.upperBound...].range(of: ">") {
+                let tag = inner[open.lowerBound..<close.upperBound]
+                var viewBox = ""
+                if let v = tag.range(of: "viewBox=\""), let e = tag[v.upperBound...].range(of: "\"") {
+                    viewBox = " viewBox=\"\(tag[v.upperBound..<e.lowerBound])\""
+                }
+                inner.replaceSubrange(open.lowerBound..<close.upperBound,
+                                      with: "<svg x=\"0\" y=\"24\" width=\"560\" height=\"556\"\(viewBox)>")
+            }
+            o += "<g visibility=\"\(i == 0 ? "visible" : "hidden")\"><animate attributeName=\"visibility\" calcMode=\"discrete\" dur=\"\(String(format: "%.2f", dur))s\" repeatCount=\"indefinite\" keyTimes=\"\(keyTimes)\" values=\"\(values)\"/>\(inner)</g>"
+        }
+        return o + "</svg>"
     }
 
     static func animate(frames: [[RenderCapsule]], cameras: [Float], captions: [String], title: String, frameSeconds: Double) -> String {

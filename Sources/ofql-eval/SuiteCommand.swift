@@ -75,7 +75,8 @@ struct SuiteCommand: ParsableCommand {
         do { p = try JSONDecoder().decode(SuitePlan.self, from: try Data(contentsOf: URL(fileURLWithPath: plan))) } catch {
             throw ValidationError("--plan \(plan): \(error)")
         }
-        try Suite(plan: p, out: out, workers: workers, threads: threads, command: CommandLine.arguments.joined(separator: " ")).run()
+        try Suite(plan: p, out: out, workers: workers, threads: threads,
+                  command: (["ofql-eval"] + CommandLine.arguments.dropFirst()).joined(separator: " ")).run()
     }
 }
 

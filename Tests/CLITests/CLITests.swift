@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 
 /// Runs the built `ofql-eval` (next to the test bundle) and captures its output.
@@ -87,4 +90,35 @@ struct CLITests {
         #expect(r.status == 0)
         for sub in ["doctor", "demo", "envs", "train", "bench"] { #expect(r.stdout.contains(sub)) }
     }
+}
+
+@Suite("The demo main job")
+struct DemoTests {
+    @Test("demo --tiny runs end to end and writes a well-formed report with curves and an episode")
+    func tinyDemo() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-demo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try runCLI(["demo", "--tiny", "--out", out])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("| hopper-medium-replay-v1 |"))
+        let md = try String(contentsOfFile: out + "/results.md", encoding: .utf8)
+        #expect(md.contains("| Dataset | data | OFQL | BC |"))
+        let html = try String(contentsOfFile: out + "/results.html", encoding: .utf8)
+        let doc = try XMLDocument(xmlString: html.replacingOccurrences(of: "<!DOCTYPE html>\n", with: ""), options: [])
+        let svgs = try doc.nodes(forXPath: "//*[local-name()='svg']")
+        #expect(svgs.count >= 3, "learning curves and an episode")
+        #expect(try doc.nodes(forXPath: "//*[local-name()='polyline']").count >= 2, "curves have lines")
+        #expect(try doc.nodes(forXPath: "//*[local-name()='animate']").count > 2, "the episode is animated")
+        for algo in ["ofql", "bc"] {
+            let run = out + "/runs/hopper-medium-replay-v1/\(algo)/seed-0"
+            #expect(FileManager.default.fileExists(atPath: run + "/report.html"))
+            #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/latest"))
+            #expect(!TrainRunEvals(run).isEmpty)
+        }
+    }
+}
+
+/// Evaluation lines of a run folder.
+func TrainRunEvals(_ dir: String) -> [String] {
+    ((try? String(contentsOfFile: dir + "/eval.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
 }

@@ -1,0 +1,36 @@
+// Elementwise float kernels for the OFQL networks with an AVX2+FMA path chosen at run time.
+//
+// Swift code in this package is compiled for baseline x86-64 (SSE2; no `unsafeFlags`), so its
+// loops run 4 lanes wide without FMA. These kernels use `__attribute__((target("avx2,fma")))`
+// and are selected once per process with `__builtin_cpu_supports`; on other CPUs (or other
+// architectures) a portable C loop with the same formulas runs instead. Results are
+// deterministic for a given machine; the AVX2 path differs from the portable one only by FMA
+// rounding (≈1 ulp).
+#ifndef COFQL_KERNELS_H
+#define COFQL_KERNELS_H
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when the AVX2+FMA paths are in use.
+int ofk_has_avx2(void);
+
+/// For each of `rows` rows of `cols` columns: h ← h + bias (bias may be NULL), y ← mish(h) and,
+/// when `d` is not NULL, d ← mish′(h). Mish uses the package's exp polynomial (see Scalar.swift);
+/// above 20 it is the identity (derivative 1).
+void ofk_mish(float *h, size_t rows, size_t cols, const float *bias, float *y, float *d);
+
+/// c[i] = a[i] * b[i].
+void ofk_multiply(const float *a, const float *b, float *c, size_t n);
+
+/// Adam step (PyTorch semantics) over n parameters: g ← g + wd·p (if wd ≠ 0);
+/// m ← b1·m + (1−b1)·g; v ← b2·v + (1−b2)·g²; p ← p − stepSize·m/(√v·invSqrtBc2 + eps).
+void ofk_adam(float *p, float *g, float *m, float *v, size_t n, float stepSize, float invSqrtBc2,
+              float b1, float b2, float eps, float wd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

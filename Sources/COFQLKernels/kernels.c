@@ -1,0 +1,182 @@
+#include "cofql_kernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define OFK_X86 1
+#endif
+
+// ---- portable scalar versions (same formulas as Scalar.swift / MLP.swift) ----
+
+static inline float ofk_expf(float x) {
+    x = x < -87.f ? -87.f : x;
+    x = x > 88.f ? 88.f : x;
+    const float magic = 12582912.0f;
+    float shifted = x * 1.44269504088896341f + magic;
+    float n = shifted - magic;
+    float r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    uint32_t sb; memcpy(&sb, &shifted, 4);
+    uint32_t bits = (sb - 0x4B400000u + 127u) << 23;
+    float s; memcpy(&s, &bits, 4);
+    return p * s;
+}
+
+static inline void ofk_mish1(float x, float *y, float *d) {
+    float xc = x > 20.f ? 20.f : x;
+    float w = ofk_expf(xc);
+    float n = w * (w + 2.f);
+    float inv = 1.f / (n + 2.f);
+    float omega = 4.f * (xc + 1.f) + w * (4.f * w + w * w + 4.f * xc + 6.f);
+    *y = x > 20.f ? x : x * n * inv;
+    if (d) *d = x > 20.f ? 1.f : w * omega * inv * inv;
+}
+
+static void mish_portable(float *h, size_t rows, size_t cols, const float *bias, float *y, float *d) {
+    for (size_t r = 0; r < rows; r++) {
+        float *hr = h + r * cols, *yr = y + r * cols, *dr = d ? d + r * cols : NULL;
+        for (size_t j = 0; j < cols; j++) {
+            float x = hr[j] + (bias ? bias[j] : 0.f);
+            hr[j] = x;
+            ofk_mish1(x, yr + j, dr ? dr + j : NULL);
+        }
+    }
+}
+
+static void adam_portable(float *p, float *g, float *m, float *v, size_t n, float stepSize, float invSqrtBc2,
+                          float b1, float b2, float eps, float wd) {
+    const float ob1 = 1.f - b1, ob2 = 1.f - b2;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        if (wd != 0.f) { gi += wd * p[i]; g[i] = gi; }
+        float mi = b1 * m[i] + ob1 * gi;
+        float vi = b2 * v[i] + ob2 * gi * gi;
+        m[i] = mi; v[i] = vi;
+        p[i] -= stepSize * mi / (sqrtf(vi) * invSqrtBc2 + eps);
+    }
+}
+
+// ---- AVX2 + FMA versions ----
+#ifdef OFK_X86
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline __m256 ofk_exp8(__m256 x) {
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.f));
+    x = _mm256_min_ps(x, _mm256_set1_ps(88.f));
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    __m256 shifted = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
+    __m256 n = _mm256_sub_ps(shifted, magic);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_sub_epi32(_mm256_castps_si256(shifted), _mm256_set1_epi32(0x4B400000 - 127));
+    bits = _mm256_slli_epi32(bits, 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+AVX2 static inline void ofk_mish8(__m256 x, __m256 *y, __m256 *d) {
+    const __m256 lim = _mm256_set1_ps(20.f), two = _mm256_set1_ps(2.f), four = _mm256_set1_ps(4.f);
+    __m256 big = _mm256_cmp_ps(x, lim, _CMP_GT_OQ);
+    __m256 xc = _mm256_min_ps(x, lim);
+    __m256 w = ofk_exp8(xc);
+    __m256 n = _mm256_mul_ps(w, _mm256_add_ps(w, two));
+    __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(n, two));
+    __m256 yv = _mm256_mul_ps(_mm256_mul_ps(x, n), inv);
+    *y = _mm256_blendv_ps(yv, x, big);
+    if (d) {
+        // omega = 4(xc + 1) + w(4w + w² + 4xc + 6)
+        __m256 inner = _mm256_fmadd_ps(w, _mm256_add_ps(w, four), _mm256_fmadd_ps(four, xc, _mm256_set1_ps(6.f)));
+        __m256 omega = _mm256_fmadd_ps(w, inner, _mm256_fmadd_ps(four, xc, four));
+        __m256 dv = _mm256_mul_ps(_mm256_mul_ps(w, omega), _mm256_mul_ps(inv, inv));
+        *d = _mm256_blendv_ps(dv, _mm256_set1_ps(1.f), big);
+    }
+}
+
+AVX2 static void mish_avx2(float *h, size_t rows, size_t cols, const float *bias, float *y, float *d) {
+    for (size_t r = 0; r < rows; r++) {
+        float *hr = h + r * cols, *yr = y + r * cols, *dr = d ? d + r * cols : NULL;
+        size_t j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            __m256 x = _mm256_loadu_ps(hr + j);
+            if (bias) { x = _mm256_add_ps(x, _mm256_loadu_ps(bias + j)); _mm256_storeu_ps(hr + j, x); }
+            __m256 yv, dv;
+            ofk_mish8(x, &yv, dr ? &dv : NULL);
+            _mm256_storeu_ps(yr + j, yv);
+            if (dr) _mm256_storeu_ps(dr + j, dv);
+        }
+        if (j < cols) mish_portable(hr + j, 1, cols - j, bias ? bias + j : NULL, yr + j, dr ? dr + j : NULL);
+    }
+}
+
+AVX2 static void multiply_avx2(const float *a, const float *b, float *c, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(c + i, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+    for (; i < n; i++) c[i] = a[i] * b[i];
+}
+
+AVX2 static void adam_avx2(float *p, float *g, float *m, float *v, size_t n, float stepSize, float invSqrtBc2,
+                           float b1, float b2, float eps, float wd) {
+    const __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2), vob1 = _mm256_set1_ps(1.f - b1),
+                 vob2 = _mm256_set1_ps(1.f - b2), vs = _mm256_set1_ps(stepSize), vi = _mm256_set1_ps(invSqrtBc2),
+                 ve = _mm256_set1_ps(eps), vwd = _mm256_set1_ps(wd);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 pi = _mm256_loadu_ps(p + i), gi = _mm256_loadu_ps(g + i);
+        if (wd != 0.f) { gi = _mm256_fmadd_ps(vwd, pi, gi); _mm256_storeu_ps(g + i, gi); }
+        __m256 mi = _mm256_fmadd_ps(vb1, _mm256_loadu_ps(m + i), _mm256_mul_ps(vob1, gi));
+        __m256 vv = _mm256_fmadd_ps(vb2, _mm256_loadu_ps(v + i), _mm256_mul_ps(_mm256_mul_ps(vob2, gi), gi));
+        _mm256_storeu_ps(m + i, mi); _mm256_storeu_ps(v + i, vv);
+        __m256 den = _mm256_fmadd_ps(_mm256_sqrt_ps(vv), vi, ve);
+        _mm256_storeu_ps(p + i, _mm256_sub_ps(pi, _mm256_div_ps(_mm256_mul_ps(vs, mi), den)));
+    }
+    if (i < n) adam_portable(p + i, g + i, m + i, v + i, n - i, stepSize, invSqrtBc2, b1, b2, eps, wd);
+}
+
+static int ofk_avx2_state = -1;   // -1 unknown; written atomically (callers may race, same value)
+int ofk_has_avx2(void) {
+    int s = __atomic_load_n(&ofk_avx2_state, __ATOMIC_RELAXED);
+    if (s < 0) {
+        __builtin_cpu_init();
+        s = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+        __atomic_store_n(&ofk_avx2_state, s, __ATOMIC_RELAXED);
+    }
+    return s;
+}
+#else
+int ofk_has_avx2(void) { return 0; }
+#endif
+
+void ofk_mish(float *h, size_t rows, size_t cols, const float *bias, float *y, float *d) {
+#ifdef OFK_X86
+    if (ofk_has_avx2()) { mish_avx2(h, rows, cols, bias, y, d); return; }
+#endif
+    mish_portable(h, rows, cols, bias, y, d);
+}
+
+void ofk_multiply(const float *a, const float *b, float *c, size_t n) {
+#ifdef OFK_X86
+    if (ofk_has_avx2()) { multiply_avx2(a, b, c, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) c[i] = a[i] * b[i];
+}
+
+void ofk_adam(float *p, float *g, float *m, float *v, size_t n, float stepSize, float invSqrtBc2,
+              float b1, float b2, float eps, float wd) {
+#ifdef OFK_X86
+    if (ofk_has_avx2()) { adam_avx2(p, g, m, v, n, stepSize, invSqrtBc2, b1, b2, eps, wd); return; }
+#endif
+    adam_portable(p, g, m, v, n, stepSize, invSqrtBc2, b1, b2, eps, wd);
+}
