@@ -62,8 +62,19 @@ public enum DatasetGenerator {
                 let first = rows / 2
                 try run(a, rows: first, seed: seed, offset: offset)
                 trim(&parts, to: offset + first)
+                // Like D4RL's stitching, the first part ends at its last complete episode, so
+                // no episode is cut in the middle of the file.
+                // When the first part holds no complete episode (tiny sizes), its cut episode is
+                // kept and marked as truncated instead: its next observations are stored, so it
+                // stays usable for bootstrapping.
+                if let last = parts.last, last.terminals.last != true, last.timeouts.last != true {
+                    if parts.count > 1 { parts.removeLast() } else if !last.timeouts.isEmpty {
+                        parts[parts.count - 1].timeouts[last.timeouts.count - 1] = true
+                    }
+                }
+                let have = parts.reduce(0) { $0 + $1.rewards.count }
                 behaviour += "+"
-                try run(b, rows: rows - first, seed: seed &+ 1_000_000_007, offset: offset + first)
+                try run(b, rows: offset + rows - have, seed: seed &+ 1_000_000_007, offset: have)
             }
         }
         try run(entry.recipe, rows: size, seed: seed, offset: 0)

@@ -122,3 +122,39 @@ struct DemoTests {
 func TrainRunEvals(_ dir: String) -> [String] {
     ((try? String(contentsOfFile: dir + "/eval.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
 }
+
+@Suite("Bad input on the command line")
+struct BadInputCLITests {
+    @Test("dataset, train and evaluate name the flag or file and exit non-zero")
+    func badInput() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-bad-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cases: [([String], String)] = [
+            (["dataset", "generate", "hopper-mediocre-v1", "--out", dir], "unknown dataset id 'hopper-mediocre-v1'"),
+            (["dataset", "generate", "hopper-random-v1", "--size", "0", "--out", dir], "--size must be between 1 and 50000000"),
+            (["dataset", "generate", "hopper-random-v1", "--size", "10", "--out", dir + "/nope"], "--out: \(dir)/nope is not an existing folder"),
+            (["dataset", "verify", dir + "/missing.hdf5"], "\(dir)/missing.hdf5: no such file"),
+            (["train", "--dataset", dir + "/missing.hdf5", "--out", dir + "/run"], "--dataset: \(dir)/missing.hdf5: no such file"),
+            (["train", "--dataset", "x.hdf5", "--out", dir, "--algo", "ppo"], "--algo must be one of"),
+            (["evaluate", "--env", "hoppr", "--policy", "random"], "unknown environment 'hoppr'"),
+            (["evaluate", "--env", "hopper", "--policy", "random", "--episodes", "0"], "--episodes must be at least 1"),
+            (["evaluate", "--checkpoint", dir], "--checkpoint:"),
+        ]
+        for (args, message) in cases {
+            let r = try runCLI(args)
+            #expect(r.status != 0, "\(args) succeeded")
+            #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        // A file that is not HDF5.
+        try "not a dataset".write(toFile: dir + "/text.hdf5", atomically: false, encoding: .utf8)
+        let r = try runCLI(["dataset", "info", dir + "/text.hdf5"])
+        #expect(r.status != 0 && r.stderr.contains("not an HDF5 file"))
+        // Generation leaves no partial file behind and the result verifies.
+        let ok = try runCLI(["dataset", "generate", "hopper-random-v1", "--size", "500", "--out", dir])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let v = try runCLI(["dataset", "verify", dir + "/hopper-random-v1.hdf5"])
+        #expect(v.status == 0 && v.stdout.hasPrefix("ok:"))
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: dir)).contains { $0.hasSuffix(".tmp") })
+    }
+}
