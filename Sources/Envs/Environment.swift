@@ -137,3 +137,23 @@ extension Environment {
         return (obs, outcome.reward, outcome.terminated, outcome.truncated, info())
     }
 }
+
+extension EnvSnapshot {
+    /// Throws unless this snapshot was taken from env `id` with `dimension`-sized actions.
+    public func check(id expected: EnvID, actionDimension dimension: Int) throws(EnvError) {
+        guard id == expected else { throw .incompatibleSnapshot("it is for '\(id)', this env is '\(expected)'") }
+        guard actionDimension == dimension, actions.count % dimension == 0 else {
+            throw .incompatibleSnapshot("action dimension \(actionDimension), expected \(dimension)")
+        }
+    }
+
+    /// Feeds the recorded actions, in order, to `step` (an env's own step after its reset).
+    public func replay(observationDimension: Int,
+                       _ step: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) throws(EnvError) -> StepOutcome) {
+        let obs = UnsafeMutablePointer<Float>.allocate(capacity: observationDimension)
+        defer { obs.deallocate() }
+        actions.withUnsafeBufferPointer { a in
+            for t in 0..<steps { _ = try? step(a.baseAddress! + t * actionDimension, obs) }
+        }
+    }
+}

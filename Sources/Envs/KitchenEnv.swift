@@ -301,20 +301,14 @@ public final class KitchenEnv: Environment {
     }
 
     public func restore(_ snapshot: EnvSnapshot) throws(EnvError) {
-        guard snapshot.id == id else { throw .incompatibleSnapshot("it is for '\(snapshot.id)', this env is '\(id)'") }
-        guard snapshot.actionDimension == 3, snapshot.actions.count % 3 == 0 else {
-            throw .incompatibleSnapshot("action dimension \(snapshot.actionDimension), expected 3")
-        }
+        try snapshot.check(id: id, actionDimension: 3)
         episodeSeed = snapshot.episodeSeed
         rng.state = snapshot.generatorState
         generatorStateAfterReset = snapshot.generatorState
         let obs = UnsafeMutablePointer<Float>.allocate(capacity: Self.observationDimension)
         defer { obs.deallocate() }
         start(observation: obs)
-        let acts = snapshot.actions
-        acts.withUnsafeBufferPointer { a in
-            for t in 0..<snapshot.steps { _ = try? step(action: a.baseAddress! + 3 * t, observation: obs) }
-        }
+        snapshot.replay(observationDimension: Self.observationDimension) { a, o throws(EnvError) in try step(action: a, observation: o) }
     }
 
     // MARK: Read-outs and direct manipulation (tests, tools, rendering)

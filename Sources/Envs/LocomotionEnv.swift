@@ -291,20 +291,14 @@ public final class LocomotionEnv: Environment {
     }
 
     public func restore(_ snapshot: EnvSnapshot) throws(EnvError) {
-        guard snapshot.id == id else { throw .incompatibleSnapshot("it is for '\(snapshot.id)', this env is '\(id)'") }
-        guard snapshot.actionDimension == nj, snapshot.actions.count % nj == 0 else {
-            throw .incompatibleSnapshot("action dimension \(snapshot.actionDimension), expected \(nj)")
-        }
+        try snapshot.check(id: id, actionDimension: nj)
         episodeSeed = snapshot.episodeSeed
         rng.state = snapshot.generatorState
         generatorStateAfterReset = snapshot.generatorState
         let obs = UnsafeMutablePointer<Float>.allocate(capacity: model.observationDimension)
         defer { obs.deallocate() }
         start(observation: obs)
-        let acts = snapshot.actions
-        acts.withUnsafeBufferPointer { a in
-            for t in 0..<snapshot.steps { _ = try? step(action: a.baseAddress! + t * nj, observation: obs) }
-        }
+        snapshot.replay(observationDimension: model.observationDimension) { a, o throws(EnvError) in try step(action: a, observation: o) }
     }
 
     // MARK: Read-outs for policies, renderers and tests

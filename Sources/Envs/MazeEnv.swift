@@ -281,20 +281,14 @@ public final class MazeEnv: Environment {
 
     /// Replays the snapshot's actions from its seed under the env's current ``options``.
     public func restore(_ snapshot: EnvSnapshot) throws(EnvError) {
-        guard snapshot.id == id else { throw .incompatibleSnapshot("it is for '\(snapshot.id)', this env is '\(id)'") }
-        guard snapshot.actionDimension == 2, snapshot.actions.count % 2 == 0 else {
-            throw .incompatibleSnapshot("action dimension \(snapshot.actionDimension), expected 2")
-        }
+        try snapshot.check(id: id, actionDimension: 2)
         episodeSeed = snapshot.episodeSeed
         rng.state = snapshot.generatorState
         generatorStateAfterReset = snapshot.generatorState
         let obs = UnsafeMutablePointer<Float>.allocate(capacity: Self.observationDimension)
         defer { obs.deallocate() }
         start(observation: obs)
-        let acts = snapshot.actions
-        acts.withUnsafeBufferPointer { a in
-            for t in 0..<snapshot.steps { _ = try? step(action: a.baseAddress! + 2 * t, observation: obs) }
-        }
+        snapshot.replay(observationDimension: Self.observationDimension) { a, o throws(EnvError) in try step(action: a, observation: o) }
     }
 
     // MARK: Read-outs for policies, renderers and tests

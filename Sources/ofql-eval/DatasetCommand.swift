@@ -67,10 +67,7 @@ struct DatasetCommand: ParsableCommand {
         @Option(help: "Environment id for scoring (default: the file's metadata/env_id).") var env: String?
 
         func run() throws {
-            let ds: D4RLDataset
-            do { ds = try D4RLDataset.load(file) } catch { throw ValidationError("\(error)") }
-            let envName: String? = env ?? { if case .string(let s)? = ds.metadata["env_id"] { return s }; return nil }()
-            let spec = try envName.map { try envSpec($0) }
+            let (ds, spec) = try loadDatasetAndEnv(file, env: env)
             let eps = ds.episodes(maxEpisodeSteps: spec?.maxEpisodeSteps)
             print("file               \(file)")
             for k in ds.metadata.keys.sorted() { print("metadata/\(k) = \(ds.metadata[k]!)") }
@@ -108,10 +105,7 @@ struct DatasetCommand: ParsableCommand {
         @Option(help: "Environment id (default: the file's metadata/env_id).") var env: String?
 
         func run() throws {
-            let ds: D4RLDataset
-            do { ds = try D4RLDataset.load(file) } catch { throw ValidationError("\(error)") }
-            let envName: String? = env ?? { if case .string(let s)? = ds.metadata["env_id"] { return s }; return nil }()
-            let spec = try envName.map { try envSpec($0) }
+            let (ds, spec) = try loadDatasetAndEnv(file, env: env)
             let problems = ds.verify(maxEpisodeSteps: spec?.maxEpisodeSteps, observationDimension: spec?.observationDimension,
                                      actionDimension: spec?.actionDimension)
             if problems.isEmpty {
@@ -122,6 +116,14 @@ struct DatasetCommand: ParsableCommand {
             throw ValidationError("\(file): \(problems.count) violation(s)")
         }
     }
+}
+
+/// Loads a dataset for `info`/`verify` and its env: `--env`, else the file's metadata/env_id.
+func loadDatasetAndEnv(_ file: String, env: String?) throws -> (D4RLDataset, EnvSpec?) {
+    let ds: D4RLDataset
+    do { ds = try D4RLDataset.load(file) } catch { throw ValidationError("\(error)") }
+    let envName: String? = env ?? { if case .string(let s)? = ds.metadata["env_id"] { return s }; return nil }()
+    return (ds, try envName.map { try envSpec($0) })
 }
 
 extension String {
