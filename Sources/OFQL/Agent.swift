@@ -122,6 +122,29 @@ public final class OFQLAgent {
     private let sN, s2N, sStack, zStack, rStack, tStack: UnsafeMutablePointer<Float>
     private let epsFlow, v, tFlow, rFlow, ones, aNext, epsNext, sNextRep, zeros: UnsafeMutablePointer<Float>
     private let y, dQ, dU, aPi, aPiClipped: UnsafeMutablePointer<Float>
+    /// Workers for ``update(_:)`` (and ``sampleActions(observations:count:into:rng:)`` from 64
+    /// rows): 1, or 2 to use two cores by forking two workers with
+    /// single-threaded BLAS (critic pairs Q_1 | Q_2 side by side; the policy's forward and
+    /// backward split by rows / output units). On these small GEMMs that beats two-thread BLAS.
+    /// Because both workers call BLAS at once, 2 takes effect only while BLAS runs one thread
+    /// (`BLASRuntime.threads == 1`); ``useCores(_:)`` sets both. `update` never changes the
+    /// process-wide BLAS setting itself.
+    ///
+    /// Results: reductions stay sequential in a fixed order and the split is fixed, so the
+    /// two-worker update is deterministic (bitwise resume holds for a given setting); it can
+    /// differ from the one-worker update in the last bits, because OpenBLAS may round a row or
+    /// column block of a product differently from the whole product.
+    public var workers = 1
+    /// Tests: force the two-worker step on or off regardless of ``workers`` and the BLAS setting
+    /// (safe for tiny networks, whose GEMMs OpenBLAS runs single-threaded anyway).
+    var twoWorkers: Bool?
+
+    /// Trains on `cores` CPU cores: ≥ 2 → two update workers over single-threaded BLAS;
+    /// 1 → one worker, one BLAS thread. Sets the process-wide BLAS thread count to 1.
+    public func useCores(_ cores: Int) {
+        workers = cores >= 2 ? 2 : 1
+        BLASRuntime.setThreads(1)
+    }
     private var inference: AverageVelocityNet<Float>?
     private var inferenceBC: MLP<Float>?
     private var inferenceBuffers: Workspace?
@@ -253,15 +276,9 @@ public final class OFQLAgent {
         let A = actDim, O = obsDim, nQ = config.maxQBackup ? config.maxQSamples : 1
         var m = UpdateMetrics()
 
-        // Two cores: when BLAS may use ≥ 2 threads, the step instead forks two workers with
-        // single-threaded BLAS at a coarse grain (Q_1 | Q_2 for critic work; row halves of the
-        // policy's forward and backward, see MLP.forward/backward(parallel:)). That beats
-        // two-thread BLAS on these small GEMMs. Reductions stay sequential in a fixed order and a
-        // value's arithmetic does not depend on the split, so results are deterministic for a
-        // given BLAS thread setting.
-        let blasThreads = BLASRuntime.threads, pairParallel = blasThreads >= 2
-        if pairParallel { BLASRuntime.setThreads(1) }
-        defer { if pairParallel { BLASRuntime.setThreads(blasThreads) } }
+        // Two workers (see `workers`): fork–join at a coarse grain, Q_1 | Q_2 for critic work and
+        // row halves of the policy's forward and backward (MLP.forward/backward(parallel:)).
+        let pairParallel = twoWorkers ?? (workers >= 2 && BLASRuntime.threads == 1)
 
         // Noise, in a fixed order: flow ε, (t, r), one-step ε, next-action ε, critic choice.
         rng.fillNormal(epsFlow, count: B * A)
@@ -476,7 +493,10 @@ public final class OFQLAgent {
         if count == 1 {
             net.forwardRow(params, s: s, z: eps, r: 0, t: 1)
         } else {
-            net.forward(params, rows: count, s: s, z: eps, r: buf.slots[2], t: buf.slots[3], derivatives: false)
+            // Large batches use both workers under the same rule as `update` (see `workers`).
+            let parallel = workers >= 2 && count >= 64 && BLASRuntime.threads == 1
+            net.forward(params, rows: count, s: s, z: eps, r: buf.slots[2], t: buf.slots[3], derivatives: false,
+                        parallel: parallel)
         }
         oneStep(eps: eps, u: net.output, count: count * actDim, into: out)
     }

@@ -17,7 +17,8 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     public var agentRNG: Xoshiro
     /// The trainer's minibatch stream (nil when saved outside a trainer).
     public var trainerRNG: Xoshiro?
-    /// BLAS threads of the run (resume is bit-identical only with the same count).
+    /// Learner threads of the run: BLAS threads, or the agent's update workers (each over
+    /// single-threaded BLAS) when that is more (resume is bit-identical only with the same count).
     public var blasThreads: Int
     /// Adam step counts (actor, critic).
     public var actorAdamStep: Int

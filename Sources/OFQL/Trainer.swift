@@ -137,7 +137,7 @@ public final class Trainer {
         let root = outDir + "/checkpoints"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try Checkpoint.save(agent, to: URL(fileURLWithPath: root + "/" + name), datasetID: datasetID, seed: seed,
-                            trainerRNG: rng, blasThreads: BLASRuntime.threads)
+                            trainerRNG: rng, blasThreads: Swift.max(BLASRuntime.threads, agent.workers))
         try Checkpoint.writeAtomically(Data((name + "\n").utf8), to: URL(fileURLWithPath: root + "/latest"))
         let all = (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter { $0.hasPrefix("step-") }.sorted() ?? []
         if keep > 0, all.count > keep {
@@ -158,7 +158,7 @@ public final class Trainer {
                    ("actor/clipped_fraction", m.clippedFraction)].map { "\"\($0.0)\": \(f($0.1))" }
         let line = "{" + fields.joined(separator: ", ") + "}\n"
         let path = outDir + "/metrics.jsonl"
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let h = Foundation.FileHandle(forWritingAtPath: path) else { throw CheckpointError.missingFile(path) }
         defer { try? h.close() }
         try h.seekToEnd()

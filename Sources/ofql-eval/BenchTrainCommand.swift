@@ -43,7 +43,9 @@ struct BenchTrainCommand: ParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Hidden sizes, comma-separated WIDTHxDEPTH.") var hidden = "256x3,512x4"
     @Option(help: "Batch size.") var batch = 256
-    @Option(help: "BLAS threads.") var threads = 2
+    @Option(help: "Cores: ≥ 2 runs two update workers over single-threaded BLAS (as `train`).") var threads = 2
+    @Flag(help: "With --threads ≥ 2, use one update worker and multi-threaded BLAS instead (the old scheme).")
+    var blasThreads = false
     @Option(help: "Observation dimension.") var obsDim = 8
     @Option(help: "Action dimension.") var actDim = 2
 
@@ -71,6 +73,7 @@ struct BenchTrainCommand: ParsableCommand {
             let widths = try parseHidden(spec)
             let cfg = OFQLConfig.referenceBenchmark(hidden: widths, batchSize: batch)
             let trainer = try Trainer(config: cfg, data: data, seed: 0, datasetID: "synthetic", outDir: nil)
+            if !blasThreads { trainer.agent.useCores(threads) }
             for _ in 0..<5 { try trainer.trainStep() }
             var failure: Error?
             let rates = measureRates(reps: options.reps, seconds: options.seconds, unitsPerCall: 1) {
@@ -79,12 +82,13 @@ struct BenchTrainCommand: ParsableCommand {
             if let failure { throw failure }
             let gflop = trainer.agent.gemmFlopsPerUpdate / 1e9
             let w = widths[0]
+            BLASRuntime.setThreads(threads)   // the sgemm reference uses `threads` BLAS threads
             let sg = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
             let achieved = median(rates) * gflop
             var extra: [(String, String)] = [
                 ("gflop_per_step", format3(gflop)), ("gflops_median", format3(achieved)),
                 ("sgemm_gflops_\(batch)x\(w)x\(w)", format3(sg)), ("fraction_of_sgemm", format3(achieved / sg)),
-                ("threads", "\(threads)"), ("core", "\"\(BLASRuntime.coreName)\""),
+                ("threads", "\(threads)"), ("workers", "\(trainer.agent.workers)"), ("core", "\"\(BLASRuntime.coreName)\""),
             ]
             if let p = Self.peers[spec] {
                 extra += [("peer_jax_steps_per_s", format3(p.jax)), ("peer_torch_steps_per_s", format3(p.torch)),
@@ -102,7 +106,9 @@ struct BenchPolicyCommand: ParsableCommand {
         commandName: "policy", abstract: "One-step action sampling throughput (3×256 Mish, obs 24, act 4, raw r/t inputs).")
     @OptionGroup var options: BenchOptions
     @Option(help: "Batch sizes.") var batches: [Int] = [1, 256]
-    @Option(help: "BLAS threads (default: 1 below batch 32, as inside rollout workers; else 2).") var threads: Int?
+    @Option(help: "Cores (default: 1 below batch 32, as inside rollout workers; else 2). From batch 64, 2 runs two workers over single-threaded BLAS.") var threads: Int?
+    @Flag(help: "With --threads ≥ 2, use one worker and multi-threaded BLAS instead (the old scheme).")
+    var blasThreads = false
 
     /// Peer flow-1 figures (actions/s) from shared/anchors/RESULTS.md §2: best of JAX / PyTorch.
     static let peers: [Int: (Double, String)] = [1: (39_004, "JAX default flags"), 16: (148_491, "JAX"), 256: (300_603, "PyTorch 2 threads")]
@@ -113,7 +119,7 @@ struct BenchPolicyCommand: ParsableCommand {
         let agent = try OFQLAgent.create(config: cfg, obsDim: 24, actDim: 4, seed: 0)
         for b in batches {
             let threads = self.threads ?? (b < 32 ? 1 : 2)
-            BLASRuntime.setThreads(threads)
+            if blasThreads { agent.workers = 1; BLASRuntime.setThreads(threads) } else { agent.useCores(threads) }
             var rng = Xoshiro(seed: 1)
             let obs = (0..<(b * 24)).map { _ in Float(rng.normal()) }
             var out = [Float](repeating: 0, count: b * 4)
@@ -124,7 +130,7 @@ struct BenchPolicyCommand: ParsableCommand {
                     }
                 }
             }
-            var extra: [(String, String)] = [("threads", "\(threads)")]
+            var extra: [(String, String)] = [("threads", "\(threads)"), ("workers", "\(agent.workers)")]
             if let p = Self.peers[b] {
                 extra += [("peer_actions_per_s", format3(p.0)), ("peer", "\"\(p.1) flow-1, shared/anchors/RESULTS.md §2\"")]
             }

@@ -147,6 +147,8 @@ struct TrainRun {
         } else {
             trainer = try Trainer(config: cfg, data: data, seed: seed, datasetID: loaded.datasetID, outDir: out)
         }
+        // `threads` cores for the learner: two update workers over single-threaded BLAS when ≥ 2.
+        trainer.agent.useCores(threads)
         if !quiet {
             Log.info("train \(trainer.agent.config.algo.rawValue) on \(loaded.datasetID): \(data.count) transitions, obs \(data.obsDim), act \(data.actDim); BLAS \(BLASRuntime.coreName) × \(threads)")
         }
