@@ -13,9 +13,9 @@ struct DemoCommand: ParsableCommand {
             workers, prints their normalised scores beside the data's and writes an HTML report.
             """)
 
-    @Option(help: "Catalog dataset to generate.") var dataset = "hopper-medium-replay-v1"
+    @Option(help: "Catalog dataset to generate.") var dataset = "hopper-medium-v1"
     @Option(help: "Transitions to generate.") var size = 50_000
-    @Option(help: "Gradient steps per algorithm.") var steps = 4_000
+    @Option(help: "Gradient steps per algorithm.") var steps = 6_000
     @Option(help: "Evaluation episodes.") var evalEpisodes = 10
     @Option(help: "Output folder (its runs/ are replaced; generated datasets are reused).") var out = "demo-out"
     @Option(help: "Rollout workers.") var workers = ProcessInfo.processInfo.activeProcessorCount
@@ -55,5 +55,6 @@ struct DemoCommand: ParsableCommand {
         try Suite(plan: plan, out: out, workers: workers, threads: 2,
                   command: "ofql-eval demo --dataset \(dataset) --size \(size) --steps \(steps) --eval-episodes \(episodes) --out \(out)").run()
         print(String(format: "demo finished in %.0f s; report: %@/results.html", monotonicSeconds() - t0, out))
+        print("note: \(steps) steps is a smoke-level budget (the paper trains 2M); results/stand-ins-v1.md has the first table and what it taught us")
     }
 }

@@ -100,7 +100,7 @@ struct DemoTests {
         defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runCLI(["demo", "--tiny", "--out", out])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        #expect(r.stdout.contains("| hopper-medium-replay-v1 |"))
+        #expect(r.stdout.contains("| hopper-medium-v1 |"))
         let md = try String(contentsOfFile: out + "/results.md", encoding: .utf8)
         #expect(md.contains("| Dataset | data | OFQL | BC |"))
         let html = try String(contentsOfFile: out + "/results.html", encoding: .utf8)
@@ -110,7 +110,7 @@ struct DemoTests {
         #expect(try doc.nodes(forXPath: "//*[local-name()='polyline']").count >= 2, "curves have lines")
         #expect(try doc.nodes(forXPath: "//*[local-name()='animate']").count > 2, "the episode is animated")
         for algo in ["ofql", "bc"] {
-            let run = out + "/runs/hopper-medium-replay-v1/\(algo)/seed-0"
+            let run = out + "/runs/hopper-medium-v1/\(algo)/seed-0"
             #expect(FileManager.default.fileExists(atPath: run + "/report.html"))
             #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/latest"))
             #expect(!TrainRunEvals(run).isEmpty)
