@@ -173,11 +173,7 @@ public struct BehaviorPolicy: Sendable {
     @inlinable
     public func act(_ observation: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>, rng: inout SeededRNG) {
         policy.act(observation, into: action)
-        if noiseStd > 0 {
-            for i in 0..<policy.actionDimension {
-                action[i] = min(max(action[i] + noiseStd * Float(rng.gaussian()), -1), 1)
-            }
-        }
+        addActionNoise(action, count: policy.actionDimension, std: noiseStd, rng: &rng)
     }
 
     /// Array convenience for ``act(_:into:rng:)``.

@@ -56,9 +56,7 @@ public final class KitchenPlanner {
     public func act<G: RandomNumberGenerator>(observation o: UnsafePointer<Float>, action: UnsafeMutablePointer<Float>,
                                               rng: inout G) {
         control(observation: o, action: action)
-        if noise > 0 {
-            for i in 0..<3 { action[i] = min(max(action[i] + noise * Float(SeededRNG.gaussian(using: &rng)), -1), 1) }
-        }
+        addActionNoise(action, count: 3, std: noise, rng: &rng)
     }
 
     /// The noiseless joint commands (clipped to [-1, 1]); advances the phase machine.

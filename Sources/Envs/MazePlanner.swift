@@ -75,9 +75,7 @@ public final class MazePlanner {
     public func act<G: RandomNumberGenerator>(observation o: UnsafePointer<Float>, action: UnsafeMutablePointer<Float>,
                                               rng: inout G) {
         control(observation: o, action: action)
-        if noise > 0 {
-            for i in 0..<2 { action[i] = min(max(action[i] + noise * Float(SeededRNG.gaussian(using: &rng)), -1), 1) }
-        }
+        addActionNoise(action, count: 2, std: noise, rng: &rng)
     }
 
     /// The noiseless wheel commands (clipped to [-1, 1]).

@@ -41,6 +41,14 @@ public struct SeededRNG: RandomNumberGenerator, Sendable, Equatable {
     }
 }
 
+/// Adds N(0, std²) noise to each of `count` action entries and clips them back to [-1, 1]
+/// (the behaviour policies' exploration noise); one draw per entry from `rng`.
+@inlinable
+public func addActionNoise<G: RandomNumberGenerator>(_ action: UnsafeMutablePointer<Float>, count: Int, std: Float, rng: inout G) {
+    guard std > 0 else { return }
+    for i in 0..<count { action[i] = min(max(action[i] + std * Float(SeededRNG.gaussian(using: &rng)), -1), 1) }
+}
+
 #if canImport(Glibc)
 import Glibc
 @usableFromInline func _log(_ x: Double) -> Double { Glibc.log(x) }

@@ -145,9 +145,8 @@ public final class OFQLAgent {
         workers = cores >= 2 ? 2 : 1
         BLASRuntime.setThreads(1)
     }
-    private var inference: AverageVelocityNet<Float>?
-    private var inferenceBC: MLP<Float>?
-    private var inferenceBuffers: Workspace?
+    /// Inference networks and buffers for ``sampleActions(observations:count:into:rng:)``, grown on demand.
+    private var sampler: PolicySampler?
 
     /// Builds the networks and initialises them from `seed` (PyTorch default init).
     public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,
@@ -478,27 +477,15 @@ public final class OFQLAgent {
     /// Allocates only when `count` exceeds every earlier call's.
     public func sampleActions(observations: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
                               rng: inout Xoshiro) {
-        let params = targetPolicy.values
-        ensureInference(rows: count)
-        let buf = inferenceBuffers!
-        let s = buf.slots[0], eps = buf.slots[1]
-        normalizer.apply(observations, into: s, rows: count)
-        if let bc = inferenceBC {
-            if count == 1 { bc.forwardRow(params, input: s) } else { bc.forward(params, input: s, rows: count, derivatives: false) }
-            for k in 0..<(count * actDim) { let x = bc.output[k]; out[k] = x < -1 ? -1 : (x > 1 ? 1 : x) }
-            return
+        if sampler.map({ $0.maxRows < count }) ?? true {
+            sampler = PolicySampler(agent: self, maxRows: Swift.max(count, (sampler?.maxRows ?? 0) * 2))
         }
-        let net = inference!
-        rng.fillNormal(eps, count: count * actDim)
-        if count == 1 {
-            net.forwardRow(params, s: s, z: eps, r: 0, t: 1)
-        } else {
-            // Large batches use both workers under the same rule as `update` (see `workers`).
-            let parallel = workers >= 2 && count >= 64 && BLASRuntime.threads == 1
-            net.forward(params, rows: count, s: s, z: eps, r: buf.slots[2], t: buf.slots[3], derivatives: false,
-                        parallel: parallel)
-        }
-        oneStep(eps: eps, u: net.output, count: count * actDim, into: out)
+        let smp = sampler!
+        if config.algo == .ofql { rng.fillNormal(smp.noiseScratch, count: count * actDim) }
+        // Large batches use both workers under the same rule as `update` (see `workers`).
+        let parallel = workers >= 2 && count >= 64 && BLASRuntime.threads == 1
+        smp.sample(params: targetPolicy.values, observations: observations, count: count, noise: smp.noiseScratch,
+                   parallel: parallel, into: out)
     }
 
     /// Array convenience for ``sampleActions(observations:count:into:rng:)``.
@@ -510,21 +497,6 @@ public final class OFQLAgent {
             out.withUnsafeMutableBufferPointer { sampleActions(observations: o.baseAddress!, count: n, into: $0.baseAddress!, rng: &rng) }
         }
         return out
-    }
-
-    private func ensureInference(rows: Int) {
-        if let b = inferenceBuffers, b.capacity >= rows { return }
-        let cap = Swift.max(rows, inferenceBuffers.map { $0.capacity * 2 } ?? 1)
-        var layout = ParameterLayout()
-        if let pn = policyNet {
-            inference = AverageVelocityNet(pn.spec, prefix: "policy", layout: &layout, maxRows: cap)
-        } else {
-            inferenceBC = MLP(bcNet!.spec, prefix: "policy.body", layout: &layout, maxRows: cap)
-        }
-        precondition(layout == policy.layout)
-        let w = Workspace(capacity: cap)
-        _ = w.alloc(cap * obsDim); _ = w.alloc(cap * actDim); _ = w.alloc(cap); _ = w.alloc(cap, value: 1)
-        inferenceBuffers = w
     }
 }
 

@@ -15,6 +15,8 @@ public final class PolicySampler {
     let bc: MLP<Float>?
     let work: Workspace
     let s, r, t: UnsafeMutablePointer<Float>
+    /// Scratch for callers that draw the noise themselves (maxRows × actDim).
+    let noiseScratch: UnsafeMutablePointer<Float>
 
     /// A sampler for `agent`'s target policy taking up to `maxRows` observations per call.
     public convenience init(agent: OFQLAgent, maxRows: Int) {
@@ -42,6 +44,7 @@ public final class PolicySampler {
         s = work.alloc(self.maxRows * obsDim)
         r = work.alloc(self.maxRows)
         t = work.alloc(self.maxRows, value: 1)
+        noiseScratch = work.alloc(self.maxRows * actDim)
     }
 
     /// An independent copy (own weights and buffers) for another thread.
@@ -54,10 +57,17 @@ public final class PolicySampler {
     /// normals (ignored by BC). `count` must not exceed ``maxRows``.
     public func sample(observations: UnsafePointer<Float>, count: Int, noise: UnsafePointer<Float>,
                        into out: UnsafeMutablePointer<Float>) {
+        sample(params: UnsafePointer(params.values), observations: observations, count: count, noise: noise,
+               parallel: false, into: out)
+    }
+
+    /// The same with other parameters of this policy's layout (the agent's live θ'); `parallel`
+    /// splits large batches over two workers (see `OFQLAgent.workers`).
+    func sample(params p: UnsafePointer<Float>, observations: UnsafePointer<Float>, count: Int, noise: UnsafePointer<Float>,
+                parallel: Bool, into out: UnsafeMutablePointer<Float>) {
         precondition(count <= maxRows, "sampler built for \(maxRows) rows, asked for \(count)")
         if count == 0 { return }
         normalizer.apply(observations, into: s, rows: count)
-        let p = UnsafePointer(params.values)
         if let bc {
             if count == 1 { bc.forwardRow(p, input: s) } else { bc.forward(p, input: s, rows: count, derivatives: false) }
             for k in 0..<(count * actDim) { let x = bc.output[k]; out[k] = x < -1 ? -1 : (x > 1 ? 1 : x) }
@@ -67,7 +77,7 @@ public final class PolicySampler {
         if count == 1 {
             net.forwardRow(p, s: s, z: noise, r: 0, t: 1)
         } else {
-            net.forward(p, rows: count, s: s, z: noise, r: r, t: t, derivatives: false)
+            net.forward(p, rows: count, s: s, z: noise, r: r, t: t, derivatives: false, parallel: parallel)
         }
         let u = net.output
         for k in 0..<(count * actDim) {

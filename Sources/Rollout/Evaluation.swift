@@ -91,14 +91,14 @@ public struct EvaluationReport: Codable, Sendable {
     /// A one-paragraph human summary.
     public var text: String {
         var s = "\(env) · \(policy) · \(episodes.count) episodes (seeds \(seed)…\(seed &+ UInt64(max(episodes.count, 1) - 1))) on \(workers) worker(s)\n"
-        s += "  return            \(fmt(self.return.mean)) ± \(fmt(self.return.std))\n"
-        if let n = normalized_score { s += "  normalised score  \(fmt(n.mean)) ± \(fmt(n.std))\n" } else {
+        s += "  return            \(format2(self.return.mean)) ± \(format2(self.return.std))\n"
+        if let n = normalized_score { s += "  normalised score  \(format2(n.mean)) ± \(format2(n.std))\n" } else {
             s += "  normalised score  n/a (no reference scores for \(env))\n"
         }
-        if let r = success_rate { s += "  success rate      \(fmt(100 * r)) %\n" }
+        if let r = success_rate { s += "  success rate      \(format2(100 * r)) %\n" }
         let lengths = episodes.map { Double($0.length) }
-        s += "  length            \(fmt(Summary(lengths).mean)) mean; \(episodes.filter(\.terminated).count) terminated, \(episodes.filter(\.truncated).count) truncated\n"
-        s += "  throughput        \(fmt(Double(env_steps) / max(seconds, 1e-9))) env steps/s (\(env_steps) steps in \(fmt(seconds)) s)"
+        s += "  length            \(format2(Summary(lengths).mean)) mean; \(episodes.filter(\.terminated).count) terminated, \(episodes.filter(\.truncated).count) truncated\n"
+        s += "  throughput        \(format2(Double(env_steps) / max(seconds, 1e-9))) env steps/s (\(env_steps) steps in \(format2(seconds)) s)"
         return s
     }
 
@@ -111,6 +111,20 @@ public struct EvaluationReport: Codable, Sendable {
         return rows.joined(separator: "\n") + "\n"
     }
 
+    /// A Markdown summary and per-episode table.
+    public var markdown: String {
+        var o = "# \(env) · \(policy)\n\n"
+        o += "| episodes | seeds | return | normalised score | success rate |\n|---:|---|---:|---:|---:|\n"
+        o += "| \(episodes.count) | \(seed)…\(seed &+ UInt64(max(episodes.count, 1) - 1)) | \(format2(self.return.mean)) ± \(format2(self.return.std)) | "
+        o += (normalized_score.map { "\(format2($0.mean)) ± \(format2($0.std))" } ?? "n/a") + " | "
+        o += (success_rate.map { format2(100 * $0) + " %" } ?? "") + " |\n\n"
+        o += "| index | seed | return | length | terminated | truncated | normalised score |\n|---:|---:|---:|---:|---|---|---:|\n"
+        for e in episodes {
+            o += "| \(e.index) | \(e.seed) | \(format2(e.return)) | \(e.length) | \(e.terminated) | \(e.truncated) | \(e.normalized_score.map(format2) ?? "") |\n"
+        }
+        return o
+    }
+
     public func json() throws -> String {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -118,8 +132,8 @@ public struct EvaluationReport: Codable, Sendable {
     }
 }
 
-/// Two decimals.
-func fmt(_ v: Double) -> String {
+/// Two decimals ("nan"/"inf" spelled out).
+public func format2(_ v: Double) -> String {
     guard v.isFinite else { return "\(v)" }
     return String(format: "%.2f", v)
 }

@@ -210,9 +210,9 @@ final class Worker {
                 batchLanes[row] = l
             }
             policy.act(observations: batchObs, count: active.count, lanes: batchLanes, actions: batchAct, rngs: batchRngs)
-            var still: [Int] = []
-            still.reserveCapacity(active.count)
-            for (row, l) in active.enumerated() {
+            var kept = 0  // active lanes are compacted in place, in order (kept ≤ row)
+            for row in 0..<active.count {
+                let l = active[row]
                 rngs[l] = batchRngs[row]
                 let a = batchAct + row * ad
                 let outcome: StepOutcome
@@ -245,10 +245,11 @@ final class Worker {
                         success: info["success"].map { $0 != 0 }, subtasks: info["subtasks_completed"].map { Int($0) })
                     if record { records[episode] = recs[l]; recs[l] = EpisodeRecord() }
                 } else {
-                    still.append(l)
+                    active[kept] = l
+                    kept += 1
                 }
             }
-            active = still
+            active.removeLast(active.count - kept)
         }
         return steps
     }

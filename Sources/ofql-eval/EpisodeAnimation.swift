@@ -58,6 +58,16 @@ enum EpisodeAnimation {
                        frameSeconds: Double(stride) * spec.controlPeriod)
     }
 
+    /// Opens frame `i`'s group with a discrete, looping visibility switch: it shows during
+    /// [i/n, (i+1)/n) of a `seconds`-long loop.
+    static func frameGroupOpening(_ i: Int, of n: Int, seconds: Double) -> String {
+        var keyTimes = "0", values = i == 0 ? "visible" : "hidden"
+        if i > 0 { keyTimes += ";" + String(format: "%.5f", Double(i) / Double(n)); values += ";visible" }
+        if i < n - 1 { keyTimes += ";" + String(format: "%.5f", Double(i + 1) / Double(n)); values += ";hidden" }
+        return "<g visibility=\"\(i == 0 ? "visible" : "hidden")\"><animate attributeName=\"visibility\" calcMode=\"discrete\" "
+            + "dur=\"\(String(format: "%.2f", seconds))s\" repeatCount=\"indefinite\" keyTimes=\"\(keyTimes)\" values=\"\(values)\"/>"
+    }
+
     /// Loops whole SVG pictures (one per frame) with discrete SMIL visibility switches.
     static func animateSVGFrames(_ pictures: [String], title: String, frameSeconds: Double) -> String {
         let n = pictures.count
@@ -65,9 +75,6 @@ enum EpisodeAnimation {
         var o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"560\" height=\"580\" viewBox=\"0 0 560 580\" font-family=\"sans-serif\" font-size=\"12\">"
         o += "<text x=\"10\" y=\"16\" font-weight=\"bold\">\(xmlEscape(title))</text>"
         for (i, pic) in pictures.enumerated() {
-            var keyTimes = "0", values = i == 0 ? "visible" : "hidden"
-            if i > 0 { keyTimes += ";\(String(format: "%.5f", Double(i) / Double(n)))"; values += ";visible" }
-            if i < n - 1 { keyTimes += ";\(String(format: "%.5f", Double(i + 1) / Double(n)))"; values += ";hidden" }
             // Nested <svg> keeps each picture's own viewBox; it is scaled into the frame.
             var inner = pic
             if let open = inner.range(of: "<svg "), let close = inner[open.upperBound...].range(of: ">") {
@@ -79,7 +86,7 @@ enum EpisodeAnimation {
                 inner.replaceSubrange(open.lowerBound..<close.upperBound,
                                       with: "<svg x=\"0\" y=\"24\" width=\"560\" height=\"556\"\(viewBox)>")
             }
-            o += "<g visibility=\"\(i == 0 ? "visible" : "hidden")\"><animate attributeName=\"visibility\" calcMode=\"discrete\" dur=\"\(String(format: "%.2f", dur))s\" repeatCount=\"indefinite\" keyTimes=\"\(keyTimes)\" values=\"\(values)\"/>\(inner)</g>"
+            o += frameGroupOpening(i, of: n, seconds: dur) + inner + "</g>"
         }
         return o + "</svg>"
     }
@@ -95,12 +102,7 @@ enum EpisodeAnimation {
         o += "<text x=\"10\" y=\"18\" font-weight=\"bold\">\(xmlEscape(title))</text>"
         for (i, caps) in frames.enumerated() {
             let cam = cameras[i]
-            // Discrete visibility: frame i shows during [i/n, (i+1)/n) of the loop.
-            let a = Double(i) / Double(n), b = Double(i + 1) / Double(n)
-            var keyTimes = "0", values = i == 0 ? "visible" : "hidden"
-            if i > 0 { keyTimes += ";\(String(format: "%.5f", a))"; values += ";visible" }
-            if i < n - 1 { keyTimes += ";\(String(format: "%.5f", b))"; values += ";hidden" }
-            o += "<g visibility=\"\(i == 0 ? "visible" : "hidden")\"><animate attributeName=\"visibility\" calcMode=\"discrete\" dur=\"\(String(format: "%.2f", dur))s\" repeatCount=\"indefinite\" keyTimes=\"\(keyTimes)\" values=\"\(values)\"/>"
+            o += frameGroupOpening(i, of: n, seconds: dur)
             o += "<line x1=\"0\" y1=\"\(f(groundY))\" x2=\"\(f(w))\" y2=\"\(f(groundY))\" stroke=\"#555\" stroke-width=\"2\"/>"
             // Ground ticks every metre so forward motion shows.
             let left = cam - w / 2 / scale

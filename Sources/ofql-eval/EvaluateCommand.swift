@@ -44,6 +44,7 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var rollout: RolloutArguments
     @Option(help: "Write the report as JSON to this file.") var json: String?
     @Option(help: "Write per-episode rows as CSV to this file.") var csv: String?
+    @Option(help: "Write the summary and per-episode table as Markdown to this file.") var markdown: String?
 
     func validate() throws {
         guard (policy == nil) != (checkpoint == nil) else { throw ValidationError("give exactly one of --policy and --checkpoint") }
@@ -77,6 +78,7 @@ struct EvaluateCommand: ParsableCommand {
         print(report.text)
         if let json { try writeAtomically(try report.json() + "\n", to: json, flag: "--json") }
         if let csv { try writeAtomically(report.csv, to: csv, flag: "--csv") }
+        if let markdown { try writeAtomically(report.markdown, to: markdown, flag: "--markdown") }
     }
 }
 

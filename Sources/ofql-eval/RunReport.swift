@@ -71,5 +71,3 @@ enum RunReport {
         try writeAtomically(r.html(), to: runDir + "/report.html", flag: "--out")
     }
 }
-
-func format2(_ v: Double) -> String { v.isFinite ? String(format: "%.2f", v) : "\(v)" }

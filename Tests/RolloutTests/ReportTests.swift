@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import Envs
 import Testing
 @testable import Rollout
 
@@ -52,5 +53,25 @@ struct ReportTests {
         #expect(parseXML(chart.svg()).error == nil)
         let empty = SVGLineChart(title: "t", xLabel: "x", yLabel: "y", series: [])
         #expect(parseXML(empty.svg()).error == nil)
+    }
+}
+
+@Suite("Evaluation report formats")
+struct EvaluationFormatTests {
+    @Test("JSON has the documented keys; CSV and Markdown carry one row per episode")
+    func formats() throws {
+        let spec = try EnvRegistry.spec(.hopper)
+        let policy = RandomPolicy(observationDimension: spec.observationDimension, actionDimension: spec.actionDimension)
+        let out = try RolloutEngine.run(spec: spec, policy: policy, options: RolloutOptions(episodes: 5, workers: 2, seed: 40))
+        let r = EvaluationReport(spec: spec, policy: "random", seed: 40, workers: 2, output: out, seconds: 1)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(try r.json().utf8)) as? [String: Any])
+        for k in ["env", "policy", "seed", "episodes", "return", "normalized_score"] { #expect(obj[k] != nil, "missing \(k)") }
+        let eps = try #require(obj["episodes"] as? [[String: Any]])
+        #expect(eps.count == 5)
+        for k in ["index", "seed", "return", "length", "terminated", "truncated"] { #expect(eps[0][k] != nil, "episode lacks \(k)") }
+        #expect(r.csv.split(separator: "\n").count == 6)
+        let mdRows = r.markdown.split(separator: "\n").filter { $0.hasPrefix("| ") }
+        #expect(mdRows.count == 3 + 5, "summary header and row, episode header, 5 episode rows")
+        #expect(r.markdown.contains("| 4 | 44 |"), "episode 4 uses seed 44")
     }
 }
