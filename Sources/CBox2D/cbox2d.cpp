@@ -354,6 +354,23 @@ int32_t cb2_fixture_box(CB2World *w, int32_t h, float hw, float hh, float cx, fl
     }
 }
 
+int32_t cb2_fixture_rounded_box(CB2World *w, int32_t h, float hw, float hh, float cx, float cy, float a, float r,
+                                const CB2FixtureDef *def) {
+    try {
+        b2Body *b = bodyAt(w, h);
+        if (!b || !(hw > 0.0f) || !(hh > 0.0f) || !(r >= 0.0f) || !std::isfinite(r) || !finite2(cx, cy) || !std::isfinite(a))
+            return -1;
+        b2PolygonShape s;
+        s.SetAsBox(hw, hh, b2Vec2(cx, cy), a);
+        // Box2D's collision routines treat m_radius as a skin around the polygon; its mass
+        // functions ignore it (callers set mass data themselves).
+        s.m_radius = r;
+        return addFixture(w, b, s, def);
+    } catch (...) {
+        return -1;
+    }
+}
+
 int32_t cb2_fixture_polygon(CB2World *w, int32_t h, const float *xy, int32_t n, const CB2FixtureDef *def) {
     try {
         b2Body *b = bodyAt(w, h);
@@ -677,3 +694,12 @@ int32_t cb2_body_test_point(const CB2World *w, int32_t a, float x, float y) {
 }
 
 }  // extern "C"
+
+// Box2D's step profiler. b2World::Step fills b2Profile by reading the wall clock
+// (gettimeofday) about ten times per step; nothing here reads b2Profile, and on a cheap world
+// those clock reads cost as much as the physics (measured: a third of all maze-step time).
+// libbox2d calls these three members through its PLT, so these definitions, linked into the
+// executable, take their place; they keep no time. Simulation results do not change.
+b2Timer::b2Timer() : m_start_sec(0), m_start_usec(0) {}
+void b2Timer::Reset() {}
+float b2Timer::GetMilliseconds() const { return 0.0f; }

@@ -141,6 +141,18 @@ public struct BehaviorFile: Sendable, Equatable {
                             medium: try PolicyRecord.from(m, obs: o, act: a, file: name), history: history)
     }
 
+    /// Loads `env`'s committed file under `datasets` and checks it was tuned on the env's
+    /// current version (a controller tuned on other dynamics is not this env's expert).
+    public static func load(datasets: String, env: EnvID) throws(BehaviorError) -> BehaviorFile {
+        let path = path(datasets: datasets, env: env)
+        let f = try load(path)
+        if let spec = try? EnvRegistry.spec(env), f.envVersion != spec.version {
+            throw .malformed(path, "was tuned on \(env.rawValue) v\(f.envVersion), the env is v\(spec.version); "
+                             + "re-run `ofql-eval behavior tune --env \(env.rawValue)`")
+        }
+        return f
+    }
+
     /// Loads `path` (for example ``path(datasets:env:)``).
     public static func load(_ path: String) throws(BehaviorError) -> BehaviorFile {
         try parse(try readTextFile(path), name: path)
@@ -165,7 +177,7 @@ public struct BehaviorPolicy: Sendable {
 
     /// Loads the `level` policy of `env` from `<datasets>/behavior/<env>.json`.
     public static func load(datasets: String, env: EnvID, level: Level, noiseStd: Float = 0) throws(BehaviorError) -> BehaviorPolicy {
-        let f = try BehaviorFile.load(BehaviorFile.path(datasets: datasets, env: env))
+        let f = try BehaviorFile.load(datasets: datasets, env: env)
         return BehaviorPolicy(env: env, policy: level == .expert ? f.expert.policy : f.medium.policy, noiseStd: noiseStd)
     }
 

@@ -96,13 +96,25 @@ public final class LocomotionEnv: Environment {
         var ids: [BodyID] = []
         for link in model.links {
             let b = try! w.createBody(.dynamic, x: link.origin.x, y: link.origin.y)
+            var parts: [MassProperties] = []
             for g in link.geoms {
-                let l = ((g.to - g.from) * (g.to - g.from)).sum().squareRoot()
-                let area = 2 * g.radius * l + 2 * Float.pi * g.radius * g.radius
-                let mat = Material(density: g.mujocoMass / area, friction: link.friction * link.friction,
-                                   category: 0x0002, mask: 0x0001, group: -1)
-                try! w.addCapsule(b, from: (g.from.x - link.origin.x, g.from.y - link.origin.y),
-                                  to: (g.to.x - link.origin.x, g.to.y - link.origin.y), radius: g.radius, material: mat)
+                let from = (g.from.x - link.origin.x, g.from.y - link.origin.y), to = (g.to.x - link.origin.x, g.to.y - link.origin.y)
+                switch model.capsuleFixtures {
+                case .boxAndCircles:
+                    let l = ((g.to - g.from) * (g.to - g.from)).sum().squareRoot()
+                    let area = 2 * g.radius * l + 2 * Float.pi * g.radius * g.radius
+                    let mat = Material(density: g.mujocoMass / area, friction: link.friction * link.friction,
+                                       category: 0x0002, mask: 0x0001, group: -1)
+                    try! w.addCapsule(b, from: from, to: to, radius: g.radius, material: mat)
+                case .rounded:
+                    let mat = Material(density: 0, friction: link.friction * link.friction, category: 0x0002, mask: 0x0001, group: -1)
+                    try! w.addRoundedCapsule(b, from: from, to: to, radius: g.radius, material: mat)
+                    parts.append(.capsule(from: g.from - link.origin, to: g.to - link.origin, radius: g.radius, mass: g.mujocoMass))
+                }
+            }
+            if !parts.isEmpty {
+                let mp = MassProperties.combined(parts)
+                try! w.setMassData(b, mass: mp.mass, localCenter: (mp.center.x, mp.center.y), inertia: mp.inertia)
             }
             ids.append(b)
         }

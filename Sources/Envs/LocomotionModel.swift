@@ -77,6 +77,15 @@ public enum ResetNoise: Sendable, Equatable {
     case uniformGaussian(qpos: Float, qvel: Float)
 }
 
+/// How a model's capsules become Box2D fixtures.
+public enum CapsuleFixtures: Sendable, Equatable {
+    /// A box and two circles per capsule; Box2D derives the mass from their areas (v1 bodies).
+    case boxAndCircles
+    /// One rounded box per capsule (``World/addRoundedCapsule``); the mass data of each link
+    /// is set from its capsules' ``MassProperties`` (3 times fewer fixtures and contacts).
+    case rounded
+}
+
 /// A planar articulated body plus its task: everything a ``LocomotionEnv`` needs.
 ///
 /// Generalised coordinates follow MuJoCo: qpos = (rootx, rootz, rooty, hinge angles),
@@ -102,6 +111,7 @@ public struct LocomotionModel: Sendable {
     /// Velocities in the observation are clipped to ±this (nil: not clipped).
     public var velocityClip: Float?
     public var resetNoise: ResetNoise
+    public var capsuleFixtures: CapsuleFixtures = .boxAndCircles
 
     public var actionDimension: Int { hinges.count }
     public var observationDimension: Int { 5 + 2 * hinges.count }

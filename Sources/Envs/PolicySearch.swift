@@ -251,14 +251,22 @@ public final class PolicySearch {
                                       meanSpeed: s.map(\.meanSpeed).reduce(0, +) / Double(s.count))
             }
         }
-        // Medium: the earlier iterate whose return is closest to mediumFraction × expert.
+        // Medium: of the earlier iterates, the five whose (few-episode) return is closest to
+        // mediumFraction × expert are confirmed on finalEpisodes; the closest confirmed one wins.
         let target = config.mediumFraction * expert.meanReturn
         let before = records.filter { $0.iteration < expert.iteration }
-        let mediumIndex = (before.isEmpty ? records : before).min { abs($0.meanReturn - target) < abs($1.meanReturn - target) }!
-        let ms = evaluate(mediumIndex.policy, episodes: config.finalEpisodes, base: finalBase)
-        let medium = PolicyRecord(iteration: mediumIndex.iteration, policy: mediumIndex.policy,
-                                  meanReturn: ms.map(\.totalReturn).reduce(0, +) / Double(ms.count),
-                                  meanSpeed: ms.map(\.meanSpeed).reduce(0, +) / Double(ms.count))
+        let pool = (before.isEmpty ? records : before).enumerated()
+            .sorted { (abs($0.element.meanReturn - target), $0.offset) < (abs($1.element.meanReturn - target), $1.offset) }
+            .prefix(5).map(\.element)
+        var medium = pool[0]
+        var mediumGap = Double.infinity
+        for candidate in pool {
+            let ms = evaluate(candidate.policy, episodes: config.finalEpisodes, base: finalBase)
+            let confirmed = PolicyRecord(iteration: candidate.iteration, policy: candidate.policy,
+                                         meanReturn: ms.map(\.totalReturn).reduce(0, +) / Double(ms.count),
+                                         meanSpeed: ms.map(\.meanSpeed).reduce(0, +) / Double(ms.count))
+            if abs(confirmed.meanReturn - target) < mediumGap { mediumGap = abs(confirmed.meanReturn - target); medium = confirmed }
+        }
         let history = records.filter { $0.iteration <= medium.iteration || $0.iteration % max(config.historyEvery, 1) == 0 }
         return BehaviorFile(env: spec.id, envVersion: spec.version, seed: seed, config: config,
                             expert: expert, medium: medium, history: history)

@@ -274,6 +274,26 @@ public final class World {
         return ids
     }
 
+    /// A capsule from `p1` to `p2` (body-local) as one fixture: a thin box of half-height
+    /// `core` rounded by `radius − core` (Box2D's polygon skin), so contacts see the capsule's
+    /// outline to within `core` at its two ends. Box2D gives this fixture the thin box's mass
+    /// only: set the body's mass data yourself (``CapsuleMass``). Needs a segment longer than
+    /// 2·`core`; shorter ones become a circle.
+    @discardableResult
+    public func addRoundedCapsule(_ b: BodyID, from p1: (x: Float, y: Float), to p2: (x: Float, y: Float), radius: Float,
+                                  core: Float = 0.005, material: Material = Material()) throws -> FixtureID {
+        let dx = p2.x - p1.x, dy = p2.y - p1.y
+        let len = (dx * dx + dy * dy).squareRoot()
+        let center = ((p1.x + p2.x) / 2, (p1.y + p2.y) / 2)
+        guard radius > core, core > 0, len > 2 * core else {
+            return try addCircle(b, radius: radius, center: center, material: material)
+        }
+        var d = material.c
+        let h = cb2_fixture_rounded_box(handle, b.raw, len / 2, core, center.0, center.1, atan2f(dy, dx), radius - core, &d)
+        guard h >= 0 else { throw PhysicsError.rejected("rounded capsule of radius \(radius) on body \(b.raw)") }
+        return FixtureID(raw: h)
+    }
+
     @discardableResult
     public func addEdge(_ b: BodyID, from p1: (x: Float, y: Float), to p2: (x: Float, y: Float),
                         material: Material = Material()) throws -> FixtureID {

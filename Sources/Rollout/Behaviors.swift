@@ -64,7 +64,7 @@ public struct BundledBehaviors: BehaviorProvider {
         guard let datasets else {
             throw RolloutError.invalid("cannot find the datasets/ folder with behaviour policies; run from the repository or set OFQL_DATASETS")
         }
-        do { return try BehaviorFile.load(BehaviorFile.path(datasets: datasets, env: spec.id)) } catch {
+        do { return try BehaviorFile.load(datasets: datasets, env: spec.id) } catch {
             throw RolloutError.invalid("\(error)")
         }
     }

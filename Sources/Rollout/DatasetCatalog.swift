@@ -12,7 +12,7 @@ public indirect enum DatasetRecipe: Sendable, Equatable {
     case concat(DatasetRecipe, DatasetRecipe)
 }
 
-/// An entry of the dataset catalog: `<env>-<variant>-v1`.
+/// An entry of the dataset catalog: `<env>-<variant>-v<N>`.
 public struct DatasetEntry: Sendable, Equatable {
     public var id: String
     public var env: EnvID
@@ -26,14 +26,18 @@ public struct DatasetEntry: Sendable, Equatable {
 
 /// The bundled dataset catalog (design.md): locomotion, maze and kitchen stand-ins of D4RL.
 public enum DatasetCatalog {
+    /// The version of every dataset id, except where ``versions`` says otherwise.
     public static let version = 1
+    /// A dataset id's version moves when the data it names would change: halfcheetah's
+    /// datasets are v2 since the env's v2 physics (rounded capsules) and re-tuned expert.
+    public static let versions: [EnvID: Int] = [.halfcheetah: 2]
 
     public static let all: [DatasetEntry] = {
         var entries: [DatasetEntry] = []
         let replaySizes: [EnvID: Int] = [.hopper: 402_000, .walker2d: 302_000, .halfcheetah: 202_000]
         for env in [EnvID.hopper, .walker2d, .halfcheetah] {
             func add(_ variant: String, _ size: Int, _ recipe: DatasetRecipe, _ summary: String) {
-                entries.append(DatasetEntry(id: "\(env.rawValue)-\(variant)-v\(version)", env: env, variant: variant,
+                entries.append(DatasetEntry(id: "\(env.rawValue)-\(variant)-v\(versions[env] ?? version)", env: env, variant: variant,
                                             defaultSize: size, recipe: recipe, summary: summary))
             }
             add("random", 1_000_000, .random, "uniform random actions")

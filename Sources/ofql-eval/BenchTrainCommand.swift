@@ -84,10 +84,16 @@ struct BenchTrainCommand: ParsableCommand {
             let w = widths[0]
             BLASRuntime.setThreads(threads)   // the sgemm reference uses `threads` BLAS threads
             let sg = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
+            // The GEMM-bound ceiling: every core running sgemm at its one-thread rate all step long.
+            BLASRuntime.setThreads(1)
+            let sg1 = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
+            BLASRuntime.setThreads(threads)
             let achieved = median(rates) * gflop
             var extra: [(String, String)] = [
                 ("gflop_per_step", format3(gflop)), ("gflops_median", format3(achieved)),
                 ("sgemm_gflops_\(batch)x\(w)x\(w)", format3(sg)), ("fraction_of_sgemm", format3(achieved / sg)),
+                ("sgemm_1thread_gflops", format3(sg1)),
+                ("ceiling_steps_per_s", format3(Double(threads) * sg1 / gflop)),
                 ("threads", "\(threads)"), ("workers", "\(trainer.agent.workers)"), ("core", "\"\(BLASRuntime.coreName)\""),
             ]
             if let p = Self.peers[spec] {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Envs
 
@@ -35,6 +36,24 @@ struct BehaviorTests {
         #expect(again == file)
         #expect(throws: BehaviorError.self) { try BehaviorFile.parse("{\"env\": \"hopper\"}", name: "bad") }
         #expect(throws: BehaviorError.self) { try BehaviorFile.load("/nonexistent/hopper.json") }
+    }
+
+    @Test("a controller tuned on another version of the env is refused with a message saying so")
+    func envVersionChecked() throws {
+        let file = try BehaviorFile.load(datasets: datasetsPath, env: .halfcheetah)
+        #expect(file.envVersion == (try EnvRegistry.spec(.halfcheetah)).version)
+        var stale = file
+        stale.envVersion = file.envVersion - 1
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-behavior-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("behavior"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try stale.write(to: BehaviorFile.path(datasets: dir.path, env: .halfcheetah))
+        do {
+            _ = try BehaviorPolicy.load(datasets: dir.path, env: .halfcheetah, level: .expert)
+            Issue.record("a stale behaviour file was accepted")
+        } catch {
+            #expect(error.description.contains("v\(file.envVersion - 1)") && error.description.contains("behavior tune"), "\(error)")
+        }
     }
 
     @Test("policy noise is seeded and clipped")

@@ -110,6 +110,11 @@ int32_t cb2_fixture_box(CB2World *w, int32_t body, float halfWidth, float halfHe
                         float centerX, float centerY, float angle, const CB2FixtureDef *def);
 int32_t cb2_fixture_polygon(CB2World *w, int32_t body, const float *xy, int32_t count,
                             const CB2FixtureDef *def);
+/* A box whose outline is rounded by `radius` (Box2D's polygon skin): a box of half-height
+   hh → 0 with radius r is a capsule of half-length hw in one fixture. radius ≥ 0. */
+int32_t cb2_fixture_rounded_box(CB2World *w, int32_t body, float halfWidth, float halfHeight,
+                                float centerX, float centerY, float angle, float radius,
+                                const CB2FixtureDef *def);
 int32_t cb2_fixture_circle(CB2World *w, int32_t body, float radius, float centerX, float centerY,
                            const CB2FixtureDef *def);
 int32_t cb2_fixture_edge(CB2World *w, int32_t body, float x1, float y1, float x2, float y2,
