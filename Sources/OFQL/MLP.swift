@@ -295,6 +295,55 @@ public final class MLP<T: NetScalar> {
     }
 }
 
+/// An ``MLP``'s weights packed once for small-batch inference (``MLP/forwardPacked(_:input:rows:)``):
+/// panels of 16 output units (``ofk_pack_panels``) with the biases, copied out of a parameter
+/// buffer, so later changes to that buffer do not reach them (pack again after an update).
+public final class PackedWeights {
+    let panels: [UnsafeMutablePointer<Float>]
+    let biases: [UnsafeMutablePointer<Float>]
+
+    init<T: NetScalar>(_ mlp: MLP<T>, params: UnsafePointer<Float>) {
+        precondition(T.self == Float.self, "packed inference is Float only")
+        precondition(!mlp.spec.layerNorm, "packed inference has no LayerNorm path")
+        var p: [UnsafeMutablePointer<Float>] = [], b: [UnsafeMutablePointer<Float>] = []
+        for l in 0..<(mlp.dims.count - 1) {
+            let din = mlp.dims[l], dout = mlp.dims[l + 1]
+            let panel = UnsafeMutablePointer<Float>.allocate(capacity: ofk_packed_size(dout, din))
+            ofk_pack_panels(params + mlp.wOff[l], dout, din, panel)
+            let bias = UnsafeMutablePointer<Float>.allocate(capacity: dout)
+            bias.update(from: params + mlp.bOff[l], count: dout)
+            p.append(panel); b.append(bias)
+        }
+        panels = p; biases = b
+    }
+    deinit { for x in panels { x.deallocate() }; for x in biases { x.deallocate() } }
+}
+
+extension MLP where T == Float {
+    /// Packs this network's weights in `params` for ``forwardPacked(_:input:rows:)``.
+    public func packWeights(_ params: UnsafePointer<Float>) -> PackedWeights { PackedWeights(self, params: params) }
+
+    /// Inference forward over `rows` rows with packed weights: no BLAS call and no re-packing,
+    /// so small batches (1–32 rows of policy inference) run at the arithmetic's speed; each
+    /// row's output does not depend on the others (see ``ofk_gemm_packed``). The result lands
+    /// in ``output`` as with ``forward(_:input:rows:tangentRows:derivatives:parallel:)``, and
+    /// agrees with it to rounding (another summation order).
+    public func forwardPacked(_ packed: PackedWeights, input: UnsafePointer<Float>, rows: Int) {
+        precondition(rows <= maxRows, "MLP rows \(rows) exceed workspace \(maxRows)")
+        precondition(packed.panels.count == dims.count - 1, "packed weights are for another network")
+        var x = input
+        for l in 0..<(dims.count - 1) {
+            let din = dims[l], dout = dims[l + 1]
+            let isOut = l == dims.count - 2
+            let h = isOut ? output : pre[l]
+            ofk_gemm_packed(x, rows, din, din, packed.panels[l], dout, packed.biases[l], h, dout)
+            if isOut { break }
+            Kernels.activation(spec.activation, h, rows: rows, cols: dout, bias: nil, y: post[l], d: nil)
+            x = UnsafePointer(post[l])
+        }
+    }
+}
+
 /// Elementwise and row kernels used by ``MLP`` (loops over raw pointers, activation switch
 /// hoisted out of the loops so each inner loop vectorises).
 enum Kernels {

@@ -143,7 +143,7 @@ public final class AverageVelocityNet<T: NetScalar> {
     public func forward(_ params: UnsafePointer<T>, rows: Int, tangentRows: Int = 0,
                         s: UnsafePointer<T>, z: UnsafePointer<T>, r: UnsafePointer<T>, t: UnsafePointer<T>,
                         zDot: UnsafePointer<T>? = nil, rDot: UnsafePointer<T>? = nil, tDot: UnsafePointer<T>? = nil,
-                        derivatives: Bool = true, parallel: Bool = false) {
+                        derivatives: Bool = true, parallel: Bool = false, packed: PackedWeights? = nil) {
         let obs = spec.obsDim, act = spec.actDim, width = spec.bodyInputDim
         let total = rows + tangentRows
         precondition(total <= maxRows, "policy rows \(total) exceed workspace \(maxRows)")
@@ -190,6 +190,10 @@ public final class AverageVelocityNet<T: NetScalar> {
                 (row + act + obs + d).update(from: er + i * d, count: d)
             }
         }
+        if let packed, tangentRows == 0, !derivatives, let fbody = body as? MLP<Float> {
+            fbody.forwardPacked(packed, input: UnsafeRawPointer(bodyInput).assumingMemoryBound(to: Float.self), rows: rows)
+            return
+        }
         body.forward(params, input: bodyInput, rows: rows, tangentRows: tangentRows, derivatives: derivatives, parallel: parallel)
     }
 
@@ -212,8 +216,9 @@ public final class AverageVelocityNet<T: NetScalar> {
         }
     }
 
-    /// One row at batch size 1 (gemv path; raw or sinusoidal).
-    public func forwardRow(_ params: UnsafePointer<T>, s: UnsafePointer<T>, z: UnsafePointer<T>, r: T, t: T) {
+    /// One row at batch size 1 (gemv path, or the packed body weights when given; raw or sinusoidal).
+    public func forwardRow(_ params: UnsafePointer<T>, s: UnsafePointer<T>, z: UnsafePointer<T>, r: T, t: T,
+                           packed: PackedWeights? = nil) {
         let obs = spec.obsDim, act = spec.actDim
         switch spec.timeInput {
         case .raw:
@@ -228,6 +233,10 @@ public final class AverageVelocityNet<T: NetScalar> {
             (bodyInput + act).update(from: s, count: obs)
             (bodyInput + act + obs).update(from: tEmbed!.output, count: d)
             (bodyInput + act + obs + d).update(from: rEmbed!.output, count: d)
+        }
+        if let packed, let fbody = body as? MLP<Float> {
+            fbody.forwardPacked(packed, input: UnsafeRawPointer(bodyInput).assumingMemoryBound(to: Float.self), rows: 1)
+            return
         }
         body.forwardRow(params, input: bodyInput)
     }

@@ -17,6 +17,12 @@ public final class PolicySampler {
     let s, r, t: UnsafeMutablePointer<Float>
     /// Scratch for callers that draw the noise themselves (maxRows × actDim).
     let noiseScratch: UnsafeMutablePointer<Float>
+    /// The policy body's weights packed for small batches (nil with LayerNorm), from ``params``,
+    /// which never changes after init.
+    let packed: PackedWeights?
+    /// Up to this many rows use ``packed``; larger batches go through BLAS, whose re-packing
+    /// of the weights is then amortised.
+    public static let packedRowLimit = 32
 
     /// A sampler for `agent`'s target policy taking up to `maxRows` observations per call.
     public convenience init(agent: OFQLAgent, maxRows: Int) {
@@ -45,6 +51,8 @@ public final class PolicySampler {
         r = work.alloc(self.maxRows)
         t = work.alloc(self.maxRows, value: 1)
         noiseScratch = work.alloc(self.maxRows * actDim)
+        let body = net?.body ?? bc!
+        packed = body.spec.layerNorm ? nil : body.packWeights(params.values)
     }
 
     /// An independent copy (own weights and buffers) for another thread.
@@ -68,16 +76,21 @@ public final class PolicySampler {
         precondition(count <= maxRows, "sampler built for \(maxRows) rows, asked for \(count)")
         if count == 0 { return }
         normalizer.apply(observations, into: s, rows: count)
+        // The packed weights are a copy of this sampler's own parameters: other parameters
+        // (the agent's live θ') take the BLAS path.
+        let packed = p == UnsafePointer(params.values) && count <= Self.packedRowLimit ? self.packed : nil
         if let bc {
-            if count == 1 { bc.forwardRow(p, input: s) } else { bc.forward(p, input: s, rows: count, derivatives: false) }
+            if let packed {
+                bc.forwardPacked(packed, input: s, rows: count)
+            } else if count == 1 { bc.forwardRow(p, input: s) } else { bc.forward(p, input: s, rows: count, derivatives: false) }
             for k in 0..<(count * actDim) { let x = bc.output[k]; out[k] = x < -1 ? -1 : (x > 1 ? 1 : x) }
             return
         }
         let net = net!
         if count == 1 {
-            net.forwardRow(p, s: s, z: noise, r: 0, t: 1)
+            net.forwardRow(p, s: s, z: noise, r: 0, t: 1, packed: packed)
         } else {
-            net.forward(p, rows: count, s: s, z: noise, r: r, t: t, derivatives: false, parallel: parallel)
+            net.forward(p, rows: count, s: s, z: noise, r: r, t: t, derivatives: false, parallel: parallel, packed: packed)
         }
         let u = net.output
         for k in 0..<(count * actDim) {

@@ -129,14 +129,26 @@ struct BenchPolicyCommand: ParsableCommand {
             var rng = Xoshiro(seed: 1)
             let obs = (0..<(b * 24)).map { _ in Float(rng.normal()) }
             var out = [Float](repeating: 0, count: b * 4)
+            // Small batches: the rollout workers' path (a PolicySampler's packed weights, noise
+            // drawn per call as `sampleActions` does); large ones: the agent's two-worker path.
+            let sampler = b <= PolicySampler.packedRowLimit ? PolicySampler(agent: agent, maxRows: b) : nil
+            var noise = [Float](repeating: 0, count: b * 4)
             let rates = obs.withUnsafeBufferPointer { o in
                 out.withUnsafeMutableBufferPointer { op in
-                    measureRates(reps: options.reps, seconds: options.seconds, unitsPerCall: Double(b)) {
-                        agent.sampleActions(observations: o.baseAddress!, count: b, into: op.baseAddress!, rng: &rng)
+                    noise.withUnsafeMutableBufferPointer { np in
+                        measureRates(reps: options.reps, seconds: options.seconds, unitsPerCall: Double(b)) {
+                            if let sampler {
+                                rng.fillNormal(np.baseAddress!, count: b * 4)
+                                sampler.sample(observations: o.baseAddress!, count: b, noise: np.baseAddress!, into: op.baseAddress!)
+                            } else {
+                                agent.sampleActions(observations: o.baseAddress!, count: b, into: op.baseAddress!, rng: &rng)
+                            }
+                        }
                     }
                 }
             }
-            var extra: [(String, String)] = [("threads", "\(threads)"), ("workers", "\(agent.workers)")]
+            var extra: [(String, String)] = [("threads", "\(threads)"), ("workers", "\(sampler == nil ? agent.workers : 1)"),
+                                             ("path", sampler == nil ? "\"agent blas\"" : "\"sampler packed\"")]
             if let p = Self.peers[b] {
                 extra += [("peer_actions_per_s", format3(p.0)), ("peer", "\"\(p.1) flow-1, shared/anchors/RESULTS.md §2\"")]
             }

@@ -30,6 +30,16 @@ void ofk_multiply(const float *a, const float *b, float *c, size_t n);
 void ofk_adam(float *p, float *g, float *m, float *v, size_t n, float stepSize, float invSqrtBc2,
               float b1, float b2, float eps, float wd);
 
+/// Floats needed to pack an n × k weight matrix (PyTorch layout) for ``ofk_gemm_packed``.
+size_t ofk_packed_size(size_t n, size_t k);
+/// Packs w (n × k, row-major) into panels of 16 output columns, each k × 16 (zero-padded).
+void ofk_pack_panels(const float *w, size_t n, size_t k, float *p);
+/// y[r, c] = bias[c] + Σ_kk x[r, kk]·w[c, kk] for m rows over weights packed by
+/// ``ofk_pack_panels`` (bias may be NULL). Each row is accumulated in increasing kk from the
+/// bias, so its result does not depend on m or on the other rows. For small m (inference).
+void ofk_gemm_packed(const float *x, size_t m, size_t k, size_t ldx, const float *p, size_t n, const float *bias,
+                     float *y, size_t ldy);
+
 #ifdef __cplusplus
 }
 #endif
