@@ -343,15 +343,8 @@ int32_t cb2_body_apply_angular_impulse(CB2World *w, int32_t h, float i) {
 
 int32_t cb2_fixture_box(CB2World *w, int32_t h, float hw, float hh, float cx, float cy, float a,
                         const CB2FixtureDef *def) {
-    try {
-        b2Body *b = bodyAt(w, h);
-        if (!b || !(hw > 0.0f) || !(hh > 0.0f) || !finite2(cx, cy) || !std::isfinite(a)) return -1;
-        b2PolygonShape s;
-        s.SetAsBox(hw, hh, b2Vec2(cx, cy), a);
-        return addFixture(w, b, s, def);
-    } catch (...) {
-        return -1;
-    }
+    // A plain box is a rounded box with Box2D's default skin (what SetAsBox leaves in m_radius).
+    return cb2_fixture_rounded_box(w, h, hw, hh, cx, cy, a, b2_polygonRadius, def);
 }
 
 int32_t cb2_fixture_rounded_box(CB2World *w, int32_t h, float hw, float hh, float cx, float cy, float a, float r,
