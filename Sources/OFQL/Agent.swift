@@ -92,15 +92,15 @@ public struct UpdateMetrics: Codable, Sendable, Equatable {
 /// ``sampleActions(observations:rng:)``. One `update` is, in order (PAPER Algorithm 1):
 /// critic step (eq. 9–10), actor step (eq. 6, 7, 11), critic target Polyak, policy EMA.
 /// No memory is allocated inside `update`.
-public final class OFQLAgent {
+public final class OFQLAgent: Learner {
     public let config: OFQLConfig
     public let obsDim: Int, actDim: Int
     /// Observation normalisation applied to every observation the agent sees.
     public let normalizer: ObservationNormalizer
     /// Completed updates.
-    public internal(set) var step = 0
+    public var step = 0
     /// The agent's own noise stream (ε, t, r, critic choice).
-    public internal(set) var rng: Xoshiro
+    public var rng: Xoshiro
 
     // Networks and parameters.
     let policyNet: AverageVelocityNet<Float>?
@@ -152,11 +152,10 @@ public final class OFQLAgent {
     public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,
                               normalizer: ObservationNormalizer? = nil) throws -> OFQLAgent {
         try config.validate()
-        guard obsDim > 0, actDim > 0 else { throw ConfigError.invalid(field: "obsDim/actDim", reason: "must be positive, got \(obsDim), \(actDim)") }
-        let norm = normalizer ?? .identity(obsDim)
-        guard norm.mean.count == obsDim, norm.std.count == obsDim else {
-            throw ConfigError.invalid(field: "normalizer", reason: "has \(norm.mean.count) dims, observations have \(obsDim)")
+        guard config.algo == .ofql || config.algo == .bc else {
+            throw ConfigError.invalid(field: "algo", reason: "OFQLAgent trains ofql or bc, not \(config.algo.rawValue) (use Learners.create)")
         }
+        let norm = try Learners.checkShapes(obsDim: obsDim, actDim: actDim, normalizer: normalizer)
         return OFQLAgent(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: norm)
     }
 
@@ -227,6 +226,21 @@ public final class OFQLAgent {
     /// Parameters the critic target's next action and evaluation sample from: θ' if the EMA is
     /// on, else θ.
     public var targetPolicy: ParameterBlock<Float> { policyEMA ?? policy }
+
+    public var parameterSets: [ParameterSet] {
+        var sets = [ParameterSet(policy, optimizer: ("actor", actorOpt))]
+        if let e = policyEMA { sets.append(ParameterSet(e, rename: ("policy.", "policy_ema."))) }
+        if let c = critic, let ct = criticTarget, let co = criticOpt {
+            sets.append(ParameterSet(c, optimizer: ("critic", co)))
+            sets.append(ParameterSet(ct, rename: ("critic.", "critic_target.")))
+        }
+        return sets
+    }
+
+    public func makeSampler(maxRows: Int) -> PolicySampler {
+        PolicySampler(policySpec: policyNet?.spec, mlpSpec: bcNet?.spec, squash: .clip, source: targetPolicy,
+                      normalizer: normalizer, obsDim: obsDim, actDim: actDim, maxRows: maxRows)
+    }
 
     // MARK: - update
 
@@ -478,7 +492,7 @@ public final class OFQLAgent {
     public func sampleActions(observations: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
                               rng: inout Xoshiro) {
         if sampler.map({ $0.maxRows < count }) ?? true {
-            sampler = PolicySampler(agent: self, maxRows: Swift.max(count, (sampler?.maxRows ?? 0) * 2))
+            sampler = makeSampler(maxRows: Swift.max(count, (sampler?.maxRows ?? 0) * 2))
         }
         let smp = sampler!
         if config.algo == .ofql { rng.fillNormal(smp.noiseScratch, count: count * actDim) }

@@ -23,11 +23,15 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     /// Adam step counts (actor, critic).
     public var actorAdamStep: Int
     public var criticAdamStep: Int
+    /// Every optimiser's step count by its moments' prefix (learners with more than an actor
+    /// and a critic optimiser, e.g. IQL's value network; nil in older checkpoints).
+    public var adamSteps: [String: Int]? = nil
 }
 
 /// Saving and loading agents as a folder:
 ///
 /// - `model.safetensors`: `policy.*` (θ), `policy_ema.*` (θ', when the EMA is on),
+///   `policy_target.*` (TD3+BC's θ'),
 ///   `critic.q1.*`, `critic.q2.*` (φ), `critic_target.q{1,2}.*` (φ'), `normalizer.obs_mean`,
 ///   `normalizer.obs_std`. MLP tensors are `<net>.layers.{i}.weight` [out × in] and
 ///   `<net>.layers.{i}.bias`, LayerNorm `<net>.norms.{i}.weight|bias`; OFQL policies have
@@ -40,36 +44,36 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
 public enum Checkpoint {
     public static let formatVersion = 1
 
-    /// Writes `agent` to the folder `dir` (replacing it if it exists).
-    public static func save(_ agent: OFQLAgent, to dir: URL, datasetID: String, seed: UInt64,
+    /// Writes `learner` to the folder `dir` (replacing it if it exists).
+    public static func save(_ learner: any Learner, to dir: URL, datasetID: String, seed: UInt64,
                             trainerRNG: Xoshiro? = nil, blasThreads: Int = 1) throws {
         let fm = FileManager.default
         let tmp = dir.deletingLastPathComponent().appendingPathComponent(".\(dir.lastPathComponent).tmp-\(getpid())")
         try? fm.removeItem(at: tmp)
         try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
 
-        var model: [SafeTensors.Tensor] = []
-        model += tensors(agent.policy, prefix: nil, values: true)
-        if let e = agent.policyEMA { model += tensors(e, rename: ("policy.", "policy_ema."), values: true) }
-        if let c = agent.critic, let ct = agent.criticTarget {
-            model += tensors(c, prefix: nil, values: true)
-            model += tensors(ct, rename: ("critic.", "critic_target."), values: true)
+        let sets = learner.parameterSets
+        var model = sets.flatMap { set in
+            set.block.layout.entries.map { e in
+                SafeTensors.Tensor(name: set.storedName(e.name), shape: e.shape,
+                                   values: Array(UnsafeBufferPointer(start: set.block.values + e.offset, count: e.count)))
+            }
         }
-        model.append(.init(name: "normalizer.obs_mean", shape: [agent.obsDim], values: agent.normalizer.mean))
-        model.append(.init(name: "normalizer.obs_std", shape: [agent.obsDim], values: agent.normalizer.std))
-        let meta = ["format": "ofql-checkpoint", "format_version": String(formatVersion), "step": String(agent.step),
-                    "algo": agent.config.algo.rawValue]
+        model.append(.init(name: "normalizer.obs_mean", shape: [learner.obsDim], values: learner.normalizer.mean))
+        model.append(.init(name: "normalizer.obs_std", shape: [learner.obsDim], values: learner.normalizer.std))
+        let meta = ["format": "ofql-checkpoint", "format_version": String(formatVersion), "step": String(learner.step),
+                    "algo": learner.config.algo.rawValue]
         try writeAtomically(SafeTensors.encode(model, metadata: meta), to: tmp.appendingPathComponent("model.safetensors"))
 
-        var opt: [SafeTensors.Tensor] = []
-        opt += moments(agent.actorOpt, layout: agent.policy.layout, prefix: "actor")
-        if let co = agent.criticOpt, let c = agent.critic { opt += moments(co, layout: c.layout, prefix: "critic") }
+        let opt = sets.flatMap { set in set.optimizer.map { moments($0.adam, layout: set.block.layout, prefix: $0.prefix) } ?? [] }
         try writeAtomically(SafeTensors.encode(opt, metadata: meta), to: tmp.appendingPathComponent("optimizer.safetensors"))
 
-        let info = CheckpointInfo(formatVersion: formatVersion, step: agent.step, obsDim: agent.obsDim, actDim: agent.actDim,
-                                  datasetID: datasetID, seed: seed, config: agent.config, agentRNG: agent.rng,
+        func adamStep(_ prefix: String) -> Int { sets.compactMap { $0.optimizer }.first { $0.prefix == prefix }?.adam.step ?? 0 }
+        let info = CheckpointInfo(formatVersion: formatVersion, step: learner.step, obsDim: learner.obsDim, actDim: learner.actDim,
+                                  datasetID: datasetID, seed: seed, config: learner.config, agentRNG: learner.rng,
                                   trainerRNG: trainerRNG, blasThreads: blasThreads,
-                                  actorAdamStep: agent.actorOpt.step, criticAdamStep: agent.criticOpt?.step ?? 0)
+                                  actorAdamStep: adamStep("actor"), criticAdamStep: adamStep("critic"),
+                                  adamSteps: Dictionary(uniqueKeysWithValues: sets.compactMap { $0.optimizer.map { ($0.prefix, $0.adam.step) } }))
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(enc.encode(info), to: tmp.appendingPathComponent("checkpoint.json"))
@@ -78,8 +82,10 @@ public enum Checkpoint {
         try fm.moveItem(at: tmp, to: dir)
     }
 
-    /// Reads a checkpoint folder, validating the version, every tensor's presence and shape.
-    public static func load(from dir: URL) throws -> (agent: OFQLAgent, info: CheckpointInfo) {
+    /// Reads a checkpoint folder, validating the version and every tensor's presence, shape and
+    /// finiteness. With `optimizer` false the folder needs only `checkpoint.json` and
+    /// `model.safetensors` (a policy shipped for evaluation); resuming needs the optimizer state.
+    public static func load(from dir: URL, optimizer: Bool = true) throws -> (agent: any Learner, info: CheckpointInfo) {
         let infoURL = dir.appendingPathComponent("checkpoint.json")
         guard let infoData = FileManager.default.contents(atPath: infoURL.path) else { throw CheckpointError.missingFile(infoURL.path) }
         // Version first, so a future layout gets a version error rather than a decoding error.
@@ -100,58 +106,41 @@ public enum Checkpoint {
         func tensor(_ t: [String: SafeTensors.Tensor], _ file: String, _ name: String, _ shape: [Int]) throws -> [Float] {
             guard let x = t[name] else { throw CheckpointError.missingTensor(file: file, name: name) }
             guard x.shape == shape else { throw CheckpointError.wrongShape(file: file, name: name, expected: shape, got: x.shape) }
+            if let i = x.values.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError.nonFinite(file: file, name: name, index: i, value: x.values[i])
+            }
             return x.values
         }
         let norm = ObservationNormalizer(mean: try tensor(model.tensors, modelPath, "normalizer.obs_mean", [info.obsDim]),
                                          std: try tensor(model.tensors, modelPath, "normalizer.obs_std", [info.obsDim]))
-        let agent: OFQLAgent
+        let agent: any Learner
         do {
-            agent = try OFQLAgent.create(config: info.config, obsDim: info.obsDim, actDim: info.actDim, seed: 0, normalizer: norm)
+            agent = try Learners.create(config: info.config, obsDim: info.obsDim, actDim: info.actDim, seed: 0, normalizer: norm)
         } catch { throw CheckpointError.mismatch("\(infoURL.path): \(error)") }
-        func fill(_ block: ParameterBlock<Float>, rename: (String, String)?) throws {
-            for e in block.layout.entries {
-                let name = rename.map { e.name.replacingOccurrences(of: $0.0, with: $0.1, options: .anchored) } ?? e.name
-                let vals = try tensor(model.tensors, modelPath, name, e.shape)
-                vals.withUnsafeBufferPointer { (block.values + e.offset).update(from: $0.baseAddress!, count: e.count) }
+        let sets = agent.parameterSets
+        for set in sets {
+            for e in set.block.layout.entries {
+                let vals = try tensor(model.tensors, modelPath, set.storedName(e.name), e.shape)
+                vals.withUnsafeBufferPointer { (set.block.values + e.offset).update(from: $0.baseAddress!, count: e.count) }
             }
         }
-        try fill(agent.policy, rename: nil)
-        if let e = agent.policyEMA { try fill(e, rename: ("policy.", "policy_ema.")) }
-        if let c = agent.critic, let ct = agent.criticTarget {
-            try fill(c, rename: nil)
-            try fill(ct, rename: ("critic.", "critic_target."))
-        }
+        agent.step = info.step
+        agent.rng = info.agentRNG
+        guard optimizer else { return (agent, info) }
         let optPath = dir.appendingPathComponent("optimizer.safetensors").path
         guard let optData = FileManager.default.contents(atPath: optPath) else { throw CheckpointError.missingFile(optPath) }
         let opt = try SafeTensors.decode(optData, source: optPath)
-        func fillMoments(_ adam: Adam<Float>, _ layout: ParameterLayout, _ prefix: String) throws {
-            for e in layout.entries {
+        for set in sets {
+            guard let (prefix, adam) = set.optimizer else { continue }
+            for e in set.block.layout.entries {
                 let m = try tensor(opt.tensors, optPath, "\(prefix).m.\(e.name)", e.shape)
                 let v = try tensor(opt.tensors, optPath, "\(prefix).v.\(e.name)", e.shape)
                 m.withUnsafeBufferPointer { (adam.m + e.offset).update(from: $0.baseAddress!, count: e.count) }
                 v.withUnsafeBufferPointer { (adam.v + e.offset).update(from: $0.baseAddress!, count: e.count) }
             }
+            adam.step = info.adamSteps?[prefix] ?? (prefix == "actor" ? info.actorAdamStep : info.criticAdamStep)
         }
-        try fillMoments(agent.actorOpt, agent.policy.layout, "actor")
-        agent.actorOpt.step = info.actorAdamStep
-        if let co = agent.criticOpt, let c = agent.critic {
-            try fillMoments(co, c.layout, "critic")
-            co.step = info.criticAdamStep
-        }
-        agent.step = info.step
-        agent.rng = info.agentRNG
         return (agent, info)
-    }
-
-    static func tensors(_ block: ParameterBlock<Float>, prefix: String? = nil, rename: (String, String)? = nil,
-                        values: Bool) -> [SafeTensors.Tensor] {
-        block.layout.entries.map { e in
-            var name = e.name
-            if let (a, b) = rename { name = name.replacingOccurrences(of: a, with: b, options: .anchored) }
-            if let prefix { name = prefix + name }
-            let src = (values ? block.values : block.grads) + e.offset
-            return SafeTensors.Tensor(name: name, shape: e.shape, values: Array(UnsafeBufferPointer(start: src, count: e.count)))
-        }
     }
 
     static func moments(_ adam: Adam<Float>, layout: ParameterLayout, prefix: String) -> [SafeTensors.Tensor] {

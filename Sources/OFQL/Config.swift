@@ -6,6 +6,12 @@ public enum Algorithm: String, Codable, Sendable, CaseIterable {
     case ofql
     /// Behaviour cloning baseline: deterministic MLP s → a trained by MSE.
     case bc
+    /// TD3+BC (Fujimoto & Gu 2021, arXiv 2106.06860): TD3 with the actor loss
+    /// −λ·Q(s, π(s)) + (π(s) − a)², λ = α / mean|Q|.
+    case td3bc
+    /// IQL (Kostrikov, Nair & Levine 2022, arXiv 2110.06169): expectile value, critics on
+    /// r + γV(s'), advantage-weighted Gaussian actor.
+    case iql
 }
 
 /// Distribution of the flow times t and r.
@@ -135,11 +141,59 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
     /// Reduction of ‖u − u_tgt‖² over action dims (UNCERTAIN in the paper).
     public var flowLossReduction: FlowLossReduction = .sum
 
+    // MARK: TD3+BC (arXiv 2106.06860, Algorithm 1 and §5)
+    /// α in λ = α / mean|Q(s, π(s))| (published: 2.5).
+    public var td3Alpha: Double = 2.5
+    /// Std of the target policy smoothing noise (published: 0.2).
+    public var targetPolicyNoise: Double = 0.2
+    /// Clip of the target policy smoothing noise (published: 0.5).
+    public var targetNoiseClip: Double = 0.5
+    /// Critic updates per actor and target update (published: 2).
+    public var policyDelay: Int = 2
+
+    // MARK: IQL (arXiv 2110.06169, §4 and App. B)
+    /// Expectile τ of the value loss (published: 0.7 locomotion and kitchen, 0.9 AntMaze).
+    public var expectile: Double = 0.7
+    /// Inverse temperature β of the advantage weights (published: 3 locomotion, 10 AntMaze, 0.5 kitchen).
+    public var iqlTemperature: Double = 3
+    /// Upper clip of the advantage weights exp(β·A) (published: 100).
+    public var advantageClip: Double = 100
+    /// Steps of the actor's cosine learning-rate decay (published: the run's length; `train`
+    /// sets it to --steps when unset; null: constant).
+    public var actorCosineSteps: Int? = nil
+    /// Scale rewards by 1000 / (max − min episode return of the dataset), as IQL does on
+    /// locomotion; `train` resolves it into `rewardScale` before training.
+    public var rewardScaleFromReturns: Bool = false
+
     // MARK: data
     /// Normalise observations with the dataset's mean and std (stored with the model).
     public var normalizeObservations: Bool = false
 
     public init() {}
+
+    /// The published defaults of `algo`: OFQL and BC keep the paper's (3 × 256 Mish);
+    /// TD3+BC takes its paper's: 2 × 256 ReLU actor (tanh output) and critics, learning rates
+    /// 3e-4, batch 256, γ = 0.99, τ = 0.005, state normalisation. IQL takes its locomotion
+    /// settings (2 × 256 ReLU, τ = 0.7, β = 3, rewards scaled by episode returns); mazes and
+    /// kitchen override expectile, temperature and the reward transform (see the suite plans).
+    public static func defaults(for algo: Algorithm) -> OFQLConfig {
+        var c = OFQLConfig()
+        c.algo = algo
+        if algo == .td3bc {
+            c.hidden = [256, 256]; c.criticHidden = [256, 256]
+            c.activation = .relu; c.criticActivation = .relu
+            c.policyEMA = false
+            c.normalizeObservations = true
+        }
+        if algo == .iql {
+            c.hidden = [256, 256]; c.criticHidden = [256, 256]
+            c.activation = .relu; c.criticActivation = .relu
+            c.policyEMA = false
+            c.normalizeObservations = true
+            c.rewardScaleFromReturns = true
+        }
+        return c
+    }
 
     /// Checks ranges; throws ``ConfigError`` naming the field.
     public func validate() throws {
@@ -167,6 +221,14 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         if !(eta >= 0 && eta.isFinite) { try fail("eta", "must be ≥ 0, got \(eta)") }
         if !(0...1).contains(flowRatio) { try fail("flowRatio", "is P(r = t) and must be in [0, 1], got \(flowRatio)") }
         if !(logitNormalStd > 0) { try fail("logitNormalStd", "must be positive, got \(logitNormalStd)") }
+        if !(td3Alpha >= 0 && td3Alpha.isFinite) { try fail("td3Alpha", "must be ≥ 0, got \(td3Alpha)") }
+        if !(targetPolicyNoise >= 0) { try fail("targetPolicyNoise", "must be ≥ 0, got \(targetPolicyNoise)") }
+        if !(targetNoiseClip >= 0) { try fail("targetNoiseClip", "must be ≥ 0, got \(targetNoiseClip)") }
+        if policyDelay < 1 { try fail("policyDelay", "must be ≥ 1, got \(policyDelay)") }
+        if !(expectile > 0 && expectile < 1) { try fail("expectile", "must be in (0, 1), got \(expectile)") }
+        if !(iqlTemperature >= 0 && iqlTemperature.isFinite) { try fail("iqlTemperature", "must be ≥ 0, got \(iqlTemperature)") }
+        if !(advantageClip > 0 && advantageClip.isFinite) { try fail("advantageClip", "must be positive, got \(advantageClip)") }
+        if let n = actorCosineSteps, n < 1 { try fail("actorCosineSteps", "must be ≥ 1 or null, got \(n)") }
     }
 
     /// Decodes a config from JSON text, naming unknown keys and bad values.
@@ -189,10 +251,15 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         return c
     }
 
-    /// Reads and validates a config file.
-    public static func load(path: String) throws -> OFQLConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
+    /// Reads and validates a config file; `algo`, when given, replaces the file's algorithm
+    /// (keys the file leaves out take that algorithm's defaults).
+    public static func load(path: String, algo: Algorithm? = nil) throws -> OFQLConfig {
+        guard var data = FileManager.default.contents(atPath: path) else {
             throw ConfigError.invalid(field: "(file)", reason: "cannot read \(path)")
+        }
+        if let algo, var obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            obj["algo"] = algo.rawValue
+            data = try JSONSerialization.data(withJSONObject: obj)
         }
         return try fromJSON(data, source: path)
     }
@@ -209,7 +276,9 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
              timeEmbeddingDim, timeScale, actorLR, criticLR, adamBeta1, adamBeta2, adamEps, weightDecay, actorGradClip,
              criticGradClip, batchSize, gamma, targetTau, targetUpdateEvery, policyEMA, emaDecay, emaEvery, emaStartStep,
              emaWarmup, maxQBackup, maxQSamples, rewardScale, rewardShift, eta, qNormalization, clipActorActions,
-             flowRatio, timeSampler, logitNormalMean, logitNormalStd, flowLossReduction, normalizeObservations
+             flowRatio, timeSampler, logitNormalMean, logitNormalStd, flowLossReduction, normalizeObservations,
+             td3Alpha, targetPolicyNoise, targetNoiseClip, policyDelay, expectile, iqlTemperature, advantageClip,
+             actorCosineSteps, rewardScaleFromReturns
     }
 
     private struct AnyKey: CodingKey {
@@ -225,9 +294,9 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
             throw ConfigError.unknownKey(bad)
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        var s = OFQLConfig()
+        // Missing keys take the defaults of the algorithm the file names.
+        var s = OFQLConfig.defaults(for: try c.decodeIfPresent(Algorithm.self, forKey: .algo) ?? .ofql)
         func get<V: Decodable>(_ k: CodingKeys, _ cur: V) throws -> V { try c.decodeIfPresent(V.self, forKey: k) ?? cur }
-        s.algo = try get(.algo, s.algo)
         s.hidden = try get(.hidden, s.hidden)
         s.criticHidden = try get(.criticHidden, s.criticHidden)
         s.activation = try get(.activation, s.activation)
@@ -267,6 +336,15 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         s.logitNormalStd = try get(.logitNormalStd, s.logitNormalStd)
         s.flowLossReduction = try get(.flowLossReduction, s.flowLossReduction)
         s.normalizeObservations = try get(.normalizeObservations, s.normalizeObservations)
+        s.td3Alpha = try get(.td3Alpha, s.td3Alpha)
+        s.targetPolicyNoise = try get(.targetPolicyNoise, s.targetPolicyNoise)
+        s.targetNoiseClip = try get(.targetNoiseClip, s.targetNoiseClip)
+        s.policyDelay = try get(.policyDelay, s.policyDelay)
+        s.expectile = try get(.expectile, s.expectile)
+        s.iqlTemperature = try get(.iqlTemperature, s.iqlTemperature)
+        s.advantageClip = try get(.advantageClip, s.advantageClip)
+        if c.contains(.actorCosineSteps) { s.actorCosineSteps = try c.decodeIfPresent(Int.self, forKey: .actorCosineSteps) }
+        s.rewardScaleFromReturns = try get(.rewardScaleFromReturns, s.rewardScaleFromReturns)
         self = s
     }
 
@@ -289,6 +367,11 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         try c.encode(flowRatio, forKey: .flowRatio); try c.encode(timeSampler, forKey: .timeSampler)
         try c.encode(logitNormalMean, forKey: .logitNormalMean); try c.encode(logitNormalStd, forKey: .logitNormalStd)
         try c.encode(flowLossReduction, forKey: .flowLossReduction); try c.encode(normalizeObservations, forKey: .normalizeObservations)
+        try c.encode(td3Alpha, forKey: .td3Alpha); try c.encode(targetPolicyNoise, forKey: .targetPolicyNoise)
+        try c.encode(targetNoiseClip, forKey: .targetNoiseClip); try c.encode(policyDelay, forKey: .policyDelay)
+        try c.encode(expectile, forKey: .expectile); try c.encode(iqlTemperature, forKey: .iqlTemperature)
+        try c.encode(advantageClip, forKey: .advantageClip); try c.encode(actorCosineSteps, forKey: .actorCosineSteps)
+        try c.encode(rewardScaleFromReturns, forKey: .rewardScaleFromReturns)
     }
 
     /// The JAX/PyTorch reference benchmark's shape: raw r and t scalars, Mish, EMA off,
@@ -297,6 +380,26 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         var c = OFQLConfig()
         c.hidden = hidden; c.criticHidden = hidden; c.batchSize = batchSize
         c.timeInput = .raw; c.policyEMA = false
+        return c
+    }
+}
+
+extension OFQLConfig {
+    /// The settings that depend on the data and the budget, made explicit before training:
+    /// `rewardScaleFromReturns` becomes `rewardScale` = 1000 / (max − min episode return)
+    /// (IQL on locomotion), and IQL's cosine schedule spans `steps` unless set. The result is
+    /// what `config.json` and checkpoints record, so a resumed run needs neither input again.
+    public func resolved(episodeReturnRange: ClosedRange<Double>?, steps: Int) throws -> OFQLConfig {
+        var c = self
+        if c.rewardScaleFromReturns {
+            guard let r = episodeReturnRange, r.upperBound - r.lowerBound > 1e-6 else {
+                throw ConfigError.invalid(field: "rewardScaleFromReturns",
+                                          reason: "needs episodes with different returns, got return range \(episodeReturnRange.map { "\($0)" } ?? "none")")
+            }
+            c.rewardScale *= 1000 / (r.upperBound - r.lowerBound)
+            c.rewardScaleFromReturns = false
+        }
+        if c.algo == .iql && c.actorCosineSteps == nil { c.actorCosineSteps = steps }
         return c
     }
 }

@@ -19,6 +19,9 @@ public struct LoadedDataset: Sendable {
     public var envID: String?
     /// Rows dropped because their next state is unknown.
     public var droppedRows: Int
+    /// The smallest and largest undiscounted episode return (every kept episode, including a
+    /// final one cut by the end of the file); nil without rows.
+    public var episodeReturnRange: ClosedRange<Double>? = nil
 }
 
 /// ``loadD4RLTransitions(path:)`` plus the dataset id, env id and the number of rows dropped.
@@ -36,7 +39,13 @@ public func loadD4RL(path: String) throws -> LoadedDataset {
                                 obsDim: q.observationDimension, actDim: q.actionDimension)
         var env: String? = nil
         if case .string(let e)? = ds.metadata["env_id"] { env = e }
-        return LoadedDataset(transitions: t, datasetID: id, envID: env, droppedRows: q.droppedRows)
+        var lo = Double.infinity, hi = -Double.infinity, ret = 0.0
+        for i in 0..<q.count {
+            ret += Double(q.rewards[i])
+            if q.episodeEnds[i] || i == q.count - 1 { lo = Swift.min(lo, ret); hi = Swift.max(hi, ret); ret = 0 }
+        }
+        return LoadedDataset(transitions: t, datasetID: id, envID: env, droppedRows: q.droppedRows,
+                             episodeReturnRange: q.count > 0 ? lo...hi : nil)
     } catch {
         throw DatasetFileError(file: path, message: "\(error)")
     }

@@ -108,6 +108,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case wrongShape(file: String, name: String, expected: [Int], got: [Int])
     case version(file: String, found: Int, supported: Int)
     case mismatch(String)
+    case nonFinite(file: String, name: String, index: Int, value: Float)
     public var description: String {
         switch self {
         case .missingFile(let p): return "checkpoint: missing file \(p)"
@@ -117,6 +118,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .wrongShape(let f, let n, let e, let g): return "checkpoint: \(f): tensor \(n) has shape \(g), expected \(e)"
         case .version(let f, let found, let s): return "checkpoint: \(f) has format version \(found); this build reads version \(s)"
         case .mismatch(let s): return "checkpoint: \(s)"
+        case .nonFinite(let f, let n, let i, let v):
+            return "checkpoint: \(f): tensor \(n) holds \(v) at element \(i); a checkpoint's tensors must be finite (was it saved from a diverged run?)"
         }
     }
 }

@@ -3,11 +3,16 @@
 ///
 /// OFQL: a = clip(ε − u_θ'(ε, 0, 1; s), −1, 1) with caller-supplied noise ε (one row per
 /// episode, so an episode's actions do not depend on what else shares its batch);
-/// BC: a = clip(π(s), −1, 1), noise ignored. θ' is the EMA policy when the config keeps one.
+/// deterministic MLP policies: a = squash(f(s)) (BC: clip to [−1, 1]; TD3+BC: tanh), noise
+/// ignored. θ' is the EMA policy when the config keeps one.
 public final class PolicySampler {
+    /// How a deterministic MLP policy's output becomes an action.
+    public enum Squash: Sendable { case clip, tanh }
     public let obsDim: Int
     public let actDim: Int
-    public let algorithm: Algorithm
+    /// Whether ``sample(observations:count:noise:into:)`` reads its noise (OFQL's ε).
+    public var needsNoise: Bool { net != nil }
+    public let squash: Squash
     public let maxRows: Int
     let normalizer: ObservationNormalizer
     let params: ParameterBlock<Float>
@@ -24,16 +29,15 @@ public final class PolicySampler {
     /// of the weights is then amortised.
     public static let packedRowLimit = 32
 
-    /// A sampler for `agent`'s target policy taking up to `maxRows` observations per call.
-    public convenience init(agent: OFQLAgent, maxRows: Int) {
-        self.init(policySpec: agent.policyNet?.spec, bcSpec: agent.bcNet?.spec, source: agent.targetPolicy,
-                  normalizer: agent.normalizer, obsDim: agent.obsDim, actDim: agent.actDim,
-                  algorithm: agent.config.algo, maxRows: maxRows)
+    private convenience init(copying other: PolicySampler) {
+        self.init(policySpec: other.net?.spec, mlpSpec: other.bc?.spec, squash: other.squash, source: other.params,
+                  normalizer: other.normalizer, obsDim: other.obsDim, actDim: other.actDim, maxRows: other.maxRows)
     }
 
-    init(policySpec: PolicySpec?, bcSpec: MLPSpec?, source: ParameterBlock<Float>, normalizer: ObservationNormalizer,
-         obsDim: Int, actDim: Int, algorithm: Algorithm, maxRows: Int) {
-        self.obsDim = obsDim; self.actDim = actDim; self.algorithm = algorithm; self.normalizer = normalizer
+    /// `policySpec` for an OFQL policy, else `mlpSpec` for a deterministic MLP policy.
+    init(policySpec: PolicySpec?, mlpSpec bcSpec: MLPSpec?, squash: Squash = .clip, source: ParameterBlock<Float>,
+         normalizer: ObservationNormalizer, obsDim: Int, actDim: Int, maxRows: Int) {
+        self.obsDim = obsDim; self.actDim = actDim; self.squash = squash; self.normalizer = normalizer
         self.maxRows = Swift.max(1, maxRows)
         var layout = ParameterLayout()
         if let policySpec {
@@ -56,10 +60,7 @@ public final class PolicySampler {
     }
 
     /// An independent copy (own weights and buffers) for another thread.
-    public func copy() -> PolicySampler {
-        PolicySampler(policySpec: net?.spec, bcSpec: bc?.spec, source: params, normalizer: normalizer,
-                      obsDim: obsDim, actDim: actDim, algorithm: algorithm, maxRows: maxRows)
-    }
+    public func copy() -> PolicySampler { PolicySampler(copying: self) }
 
     /// Writes `count` actions for raw observations; `noise` holds count × actDim standard
     /// normals (ignored by BC). `count` must not exceed ``maxRows``.
@@ -83,7 +84,10 @@ public final class PolicySampler {
             if let packed {
                 bc.forwardPacked(packed, input: s, rows: count)
             } else if count == 1 { bc.forwardRow(p, input: s) } else { bc.forward(p, input: s, rows: count, derivatives: false) }
-            for k in 0..<(count * actDim) { let x = bc.output[k]; out[k] = x < -1 ? -1 : (x > 1 ? 1 : x) }
+            switch squash {
+            case .clip: for k in 0..<(count * actDim) { let x = bc.output[k]; out[k] = x < -1 ? -1 : (x > 1 ? 1 : x) }
+            case .tanh: for k in 0..<(count * actDim) { out[k] = ActivationMath.tanh(bc.output[k]).y }
+            }
             return
         }
         let net = net!

@@ -23,7 +23,7 @@ public struct TrainProgress: Sendable {
     public var last: UpdateMetrics
 }
 
-/// Trains an ``OFQLAgent`` on ``Transitions`` with seeded minibatches, JSON-line metrics,
+/// Trains a ``Learner`` on ``Transitions`` with seeded minibatches, JSON-line metrics,
 /// periodic checkpoints and bit-identical resume.
 ///
 /// Output folder: `config.json`, `metrics.jsonl` (one line per `logEvery` steps),
@@ -31,7 +31,7 @@ public struct TrainProgress: Sendable {
 /// name). A resumed run (same seed, same BLAS thread count) produces exactly the parameters an
 /// uninterrupted run would.
 public final class Trainer {
-    public let agent: OFQLAgent
+    public let agent: any Learner
     public let data: Transitions
     public let datasetID: String
     public let seed: UInt64
@@ -45,7 +45,7 @@ public final class Trainer {
     /// A fresh run: builds the agent (normaliser from `data` when the config asks for it).
     public init(config: OFQLConfig, data: Transitions, seed: UInt64, datasetID: String, outDir: String?) throws {
         let norm = config.normalizeObservations ? data.observationStatistics() : .identity(data.obsDim)
-        agent = try OFQLAgent.create(config: config, obsDim: data.obsDim, actDim: data.actDim, seed: seed, normalizer: norm)
+        agent = try Learners.create(config: config, obsDim: data.obsDim, actDim: data.actDim, seed: seed, normalizer: norm)
         self.data = data; self.datasetID = datasetID; self.seed = seed; self.outDir = outDir
         rng = Xoshiro(seed: seed).derived(2)
         batch = TransitionBatch(capacity: config.batchSize, obsDim: data.obsDim, actDim: data.actDim)
@@ -56,7 +56,7 @@ public final class Trainer {
         }
     }
 
-    private init(agent: OFQLAgent, info: CheckpointInfo, data: Transitions, outDir: String) {
+    private init(agent: any Learner, info: CheckpointInfo, data: Transitions, outDir: String) {
         self.agent = agent; self.data = data; self.datasetID = info.datasetID; self.seed = info.seed; self.outDir = outDir
         rng = info.trainerRNG ?? Xoshiro(seed: info.seed).derived(2)
         batch = TransitionBatch(capacity: agent.config.batchSize, obsDim: data.obsDim, actDim: data.actDim)
@@ -130,8 +130,9 @@ public final class Trainer {
     @discardableResult
     public func saveCheckpoint(keep: Int = 2) throws -> String? {
         guard let outDir else { return nil }
-        for (name, block) in [("policy", agent.policy), ("critic", agent.critic), ("policy EMA", agent.policyEMA)] {
-            if let b = block, !b.allFinite { throw TrainingError.diverged(step: step, what: "\(name) parameters are not finite") }
+        for set in agent.parameterSets where !set.block.allFinite {
+            let name = set.storedName(set.block.layout.entries.first?.name ?? "?")
+            throw TrainingError.diverged(step: step, what: "parameters (\(name) …) are not finite")
         }
         let name = String(format: "step-%09d", step)
         let root = outDir + "/checkpoints"

@@ -2,7 +2,7 @@ import Envs
 import Foundation
 import OFQL
 
-/// A trained OFQL or BC policy in the rollout engine: batched one-step sampling with the
+/// A trained policy (OFQL, BC, TD3+BC) in the rollout engine: batched sampling with the
 /// observation normaliser stored in the checkpoint, and each episode's own noise stream.
 public final class CheckpointPolicy: BatchPolicy {
     public let name: String
@@ -12,9 +12,9 @@ public final class CheckpointPolicy: BatchPolicy {
     public var actionDimension: Int { sampler.actDim }
 
     /// Wraps `agent`'s target policy; `lanes` bounds the batch (the engine's lanes).
-    public init(agent: OFQLAgent, name: String, lanes: Int = 64) {
+    public init(agent: any Learner, name: String, lanes: Int = 64) {
         self.name = name
-        sampler = PolicySampler(agent: agent, maxRows: lanes)
+        sampler = agent.makeSampler(maxRows: lanes)
         noise = .allocate(capacity: lanes * agent.actDim)
     }
 
@@ -31,7 +31,7 @@ public final class CheckpointPolicy: BatchPolicy {
         if !FileManager.default.fileExists(atPath: dir + "/checkpoint.json"), let latest = Trainer.latestCheckpoint(in: path) {
             dir = latest
         }
-        let (agent, info) = try Checkpoint.load(from: URL(fileURLWithPath: dir))
+        let (agent, info) = try Checkpoint.load(from: URL(fileURLWithPath: dir), optimizer: false)
         return (CheckpointPolicy(agent: agent, name: "\(info.config.algo.rawValue)@\(info.step)", lanes: lanes), info)
     }
 
@@ -43,7 +43,7 @@ public final class CheckpointPolicy: BatchPolicy {
         var start = 0
         while start < count {
             let n = min(sampler.maxRows, count - start)
-            if sampler.algorithm == .ofql {
+            if sampler.needsNoise {
                 for r in 0..<n { rngs[start + r].fillNormal(noise + r * ad, count: ad) }
             }
             sampler.sample(observations: observations + start * observationDimension, count: n, noise: noise,

@@ -48,6 +48,7 @@ struct BenchTrainCommand: ParsableCommand {
     var blasThreads = false
     @Option(help: "Observation dimension.") var obsDim = 8
     @Option(help: "Action dimension.") var actDim = 2
+    @Option(help: "Baselines measured after OFQL, comma-separated (bc, td3bc, iql; empty: none).") var baselines = "bc,td3bc,iql"
 
     /// Peer figures (steps/s, 2-core CPU, quiet machine) from shared/anchors/RESULTS.md §4.
     static let peers: [String: (jax: Double, torch: Double)] = ["256x3": (97, 49), "512x4": (23, 15)]
@@ -55,6 +56,9 @@ struct BenchTrainCommand: ParsableCommand {
     func validate() throws {
         guard batch >= 1, threads >= 1, obsDim >= 1, actDim >= 1 else { throw ValidationError("--batch, --threads, --obs-dim, --act-dim must be positive") }
         for h in hidden.split(separator: ",") { _ = try parseHidden(String(h)) }
+        for b in baselines.split(separator: ",") where Algorithm(rawValue: String(b)).map({ $0 == .ofql }) ?? true {
+            throw ValidationError("--baselines takes bc, td3bc and iql, got \(b)")
+        }
     }
 
     func run() throws {
@@ -71,38 +75,55 @@ struct BenchTrainCommand: ParsableCommand {
                                    obsDim: obsDim, actDim: actDim)
         for spec in hidden.split(separator: ",").map(String.init) {
             let widths = try parseHidden(spec)
-            let cfg = OFQLConfig.referenceBenchmark(hidden: widths, batchSize: batch)
-            let trainer = try Trainer(config: cfg, data: data, seed: 0, datasetID: "synthetic", outDir: nil)
-            if !blasThreads { trainer.agent.useCores(threads) }
-            for _ in 0..<5 { try trainer.trainStep() }
-            var failure: Error?
-            let rates = measureRates(reps: options.reps, seconds: options.seconds, unitsPerCall: 1) {
-                do { try trainer.trainStep() } catch { failure = error }
-            }
-            if let failure { throw failure }
-            let gflop = trainer.agent.gemmFlopsPerUpdate / 1e9
-            let w = widths[0]
-            BLASRuntime.setThreads(threads)   // the sgemm reference uses `threads` BLAS threads
-            let sg = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
-            // The GEMM-bound ceiling: every core running sgemm at its one-thread rate all step long.
-            BLASRuntime.setThreads(1)
-            let sg1 = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
-            BLASRuntime.setThreads(threads)
-            let achieved = median(rates) * gflop
-            var extra: [(String, String)] = [
-                ("gflop_per_step", format3(gflop)), ("gflops_median", format3(achieved)),
-                ("sgemm_gflops_\(batch)x\(w)x\(w)", format3(sg)), ("fraction_of_sgemm", format3(achieved / sg)),
-                ("sgemm_1thread_gflops", format3(sg1)),
-                ("ceiling_steps_per_s", format3(Double(threads) * sg1 / gflop)),
-                ("threads", "\(threads)"), ("workers", "\(trainer.agent.workers)"), ("core", "\"\(BLASRuntime.coreName)\""),
-            ]
+            let (rates, extra) = try measure(OFQLConfig.referenceBenchmark(hidden: widths, batchSize: batch), data: data)
+            var more = extra
             if let p = Self.peers[spec] {
-                extra += [("peer_jax_steps_per_s", format3(p.jax)), ("peer_torch_steps_per_s", format3(p.torch)),
-                          ("peer_source", "\"shared/anchors/RESULTS.md §4 quiet rerun (JAX scan 50, PyTorch 2 threads)\"")]
+                more += [("peer_jax_steps_per_s", format3(p.jax)), ("peer_torch_steps_per_s", format3(p.torch)),
+                         ("peer_source", "\"shared/anchors/RESULTS.md §4 quiet rerun (JAX scan 50, PyTorch 2 threads)\"")]
             }
             print(benchLine(bench: "ofql_train_steps", label: "hidden=\(spec) batch=\(batch) obs=\(obsDim) act=\(actDim) mish raw-rt ema=off",
+                            values: rates, unit: "steps/s", extra: more))
+        }
+        // The baselines in their published shapes (BC: the suite’s 3 × 256 Mish; TD3+BC and IQL: 2 × 256 ReLU).
+        for name in baselines.split(separator: ",").map(String.init) where !name.isEmpty {
+            var cfg = OFQLConfig.defaults(for: Algorithm(rawValue: name)!)
+            cfg.batchSize = batch
+            let (rates, extra) = try measure(cfg, data: data)
+            let shape = cfg.hidden.map(String.init).joined(separator: "/")
+            print(benchLine(bench: "\(name)_train_steps", label: "\(name) hidden=\(shape) \(cfg.activation.rawValue) batch=\(batch) obs=\(obsDim) act=\(actDim)",
                             values: rates, unit: "steps/s", extra: extra))
         }
+    }
+
+    /// Steps/s of one learner and its GEMM figures: GFLOP per step, the achieved rate against
+    /// sgemm at the first layer's width, and the 2-core GEMM ceiling in steps/s.
+    func measure(_ cfg: OFQLConfig, data: Transitions) throws -> ([Double], [(String, String)]) {
+        BLASRuntime.setThreads(threads)
+        let trainer = try Trainer(config: cfg, data: data, seed: 0, datasetID: "synthetic", outDir: nil)
+        if !blasThreads { trainer.agent.useCores(threads) }
+        for _ in 0..<5 { try trainer.trainStep() }
+        var failure: Error?
+        let rates = measureRates(reps: options.reps, seconds: options.seconds, unitsPerCall: 1) {
+            do { try trainer.trainStep() } catch { failure = error }
+        }
+        if let failure { throw failure }
+        let gflop = trainer.agent.gemmFlopsPerUpdate / 1e9
+        let w = cfg.hidden[0]
+        BLASRuntime.setThreads(threads)   // the sgemm reference uses `threads` BLAS threads
+        let sg = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
+        // The GEMM-bound ceiling: every core running sgemm at its one-thread rate all step long.
+        BLASRuntime.setThreads(1)
+        let sg1 = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
+        BLASRuntime.setThreads(threads)
+        let achieved = median(rates) * gflop
+        let ceiling = Double(threads) * sg1 / gflop
+        return (rates, [
+            ("gflop_per_step", format3(gflop)), ("gflops_median", format3(achieved)),
+            ("sgemm_gflops_\(batch)x\(w)x\(w)", format3(sg)), ("fraction_of_sgemm", format3(achieved / sg)),
+            ("sgemm_1thread_gflops", format3(sg1)),
+            ("ceiling_steps_per_s", format3(ceiling)), ("fraction_of_ceiling", format3(median(rates) / ceiling)),
+            ("threads", "\(threads)"), ("workers", "\(trainer.agent.workers)"), ("core", "\"\(BLASRuntime.coreName)\""),
+        ])
     }
 }
 
@@ -131,7 +152,7 @@ struct BenchPolicyCommand: ParsableCommand {
             var out = [Float](repeating: 0, count: b * 4)
             // Small batches: the rollout workers' path (a PolicySampler's packed weights, noise
             // drawn per call as `sampleActions` does); large ones: the agent's two-worker path.
-            let sampler = b <= PolicySampler.packedRowLimit ? PolicySampler(agent: agent, maxRows: b) : nil
+            let sampler = b <= PolicySampler.packedRowLimit ? agent.makeSampler(maxRows: b) : nil
             var noise = [Float](repeating: 0, count: b * 4)
             let rates = obs.withUnsafeBufferPointer { o in
                 out.withUnsafeMutableBufferPointer { op in

@@ -45,7 +45,7 @@ enum RunReport {
     }
 
     /// Writes DIR/report.html for one run.
-    static func write(runDir: String, title: String, spec: EnvSpec?, agent: OFQLAgent, evalSeed: UInt64) throws {
+    static func write(runDir: String, title: String, spec: EnvSpec?, agent: any Learner, evalSeed: UInt64) throws {
         var r = HTMLReport(title: title)
         let evals = TrainRun.readEvals(runDir)
         if let last = evals.last {

@@ -5,12 +5,12 @@ import Foundation
 import OFQL
 import Rollout
 
-/// `ofql-eval train`: trains OFQL (or the BC baseline) on a D4RL-layout dataset, writing
+/// `ofql-eval train`: trains OFQL (or a baseline: BC, TD3+BC, IQL) on a D4RL-layout dataset, writing
 /// metrics (JSON lines), evaluations and checkpoints into `--out`.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train OFQL (or the BC baseline) on a D4RL-layout dataset.",
+        abstract: "Train OFQL (or a baseline: BC, TD3+BC, IQL) on a D4RL-layout dataset.",
         discussion: """
             Writes DIR/config.json, DIR/metrics.jsonl, DIR/checkpoints/step-N/ (model.safetensors, \
             optimizer.safetensors, checkpoint.json), and with --eval-every DIR/eval.jsonl and DIR/report.html. \
@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation, noise and minibatches.") var seed: UInt64 = 0
     @Option(help: "Output folder.") var out: String
     @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
-    @Option(help: "Learner: ofql or bc (overrides the config's algo).") var algo: String?
+    @Option(help: "Learner: ofql, bc, td3bc or iql (overrides the config's algo; unset keys take that algorithm's defaults).") var algo: String?
     @Option(help: "Steps between metric lines.") var logEvery = 1000
     @Option(help: "Steps between checkpoints.") var checkpointEvery = 50_000
     @Option(help: "BLAS threads for the learner.") var threads = 2
@@ -118,13 +118,19 @@ struct TrainRun {
 
     func execute() throws -> Summary {
         BLASRuntime.setThreads(threads)
-        var cfg = try configOverride ?? configPath.map { try OFQLConfig.load(path: $0) } ?? OFQLConfig()
-        if let algo { cfg.algo = Algorithm(rawValue: algo)! }
+        // --algo picks the algorithm whose defaults the config file's keys override.
+        let algorithm = algo.flatMap(Algorithm.init(rawValue:))
+        let requested = try configOverride ?? configPath.map { try OFQLConfig.load(path: $0, algo: algorithm) }
+            ?? OFQLConfig.defaults(for: algorithm ?? .ofql)
         let loaded: LoadedDataset
         if let preloaded { loaded = preloaded } else {
             do { loaded = try loadD4RL(path: dataset) } catch { throw ValidationError("--dataset: \(error)") }
         }
         let data = loaded.transitions
+        let cfg: OFQLConfig
+        do { cfg = try requested.resolved(episodeReturnRange: loaded.episodeReturnRange, steps: steps) } catch {
+            throw ValidationError("--dataset \(dataset): \(error)")
+        }
         // The environment for evaluations, checked against the data's shapes.
         var spec: EnvSpec? = nil
         if evalEvery > 0 {
@@ -187,7 +193,7 @@ struct TrainRun {
     }
 
     /// Rolls the agent's target policy out on the workers (BLAS single-threaded meanwhile).
-    func evaluate(_ agent: OFQLAgent, spec: EnvSpec, step: Int) throws -> EvalPoint {
+    func evaluate(_ agent: any Learner, spec: EnvSpec, step: Int) throws -> EvalPoint {
         let policy = CheckpointPolicy(agent: agent, name: "\(agent.config.algo.rawValue)@\(step)")
         let out = try RolloutEngine.run(spec: spec, policy: policy,
                                         options: RolloutOptions(episodes: evalEpisodes, workers: evalWorkers, seed: evalSeed))

@@ -158,3 +158,29 @@ struct BadInputCLITests {
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: dir)).contains { $0.hasSuffix(".tmp") })
     }
 }
+
+@Suite("Baselines through the same trainer and evaluator")
+struct BaselineCLITests {
+    @Test("train --algo td3bc trains, and evaluate rolls out its checkpoint, also without optimizer state")
+    func td3bcTrainsAndEvaluates() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-td3bc-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let gen = try runCLI(["dataset", "generate", "hopper-medium-v1", "--size", "2000", "--out", dir])
+        #expect(gen.status == 0, "\(gen.stderr)")
+        try #"{"batchSize": 32, "hidden": [32, 32], "criticHidden": [32, 32]}"#.write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
+        let train = try runCLI(["train", "--dataset", dir + "/hopper-medium-v1.hdf5", "--algo", "td3bc", "--config", dir + "/c.json",
+                                "--steps", "30", "--out", dir + "/run", "--threads", "1", "--log-every", "10"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let config = try String(contentsOfFile: dir + "/run/config.json", encoding: .utf8)
+        #expect(config.contains("\"algo\" : \"td3bc\"") && config.contains("\"td3Alpha\" : 2.5"), "\(config)")
+        let ckpt = dir + "/run/checkpoints/step-000000030"
+        try FileManager.default.removeItem(atPath: ckpt + "/optimizer.safetensors")
+        let eval = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "3", "--workers", "1"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.contains("td3bc@30"), "\(eval.stdout)")
+        // Resuming needs the optimizer state, and says which file is missing.
+        let resume = try runCLI(["train", "--dataset", dir + "/hopper-medium-v1.hdf5", "--steps", "40", "--out", dir + "/run", "--resume"])
+        #expect(resume.status != 0 && resume.stderr.contains("optimizer.safetensors"), "\(resume.stderr)")
+    }
+}

@@ -32,7 +32,7 @@ struct LearningTests {
         return c
     }
 
-    func samples(_ agent: OFQLAgent, obs: [Float], seed: UInt64) -> [Float] {
+    func samples(_ agent: any Learner, obs: [Float], seed: UInt64) -> [Float] {
         var rng = Xoshiro(seed: seed)
         return agent.sampleActions(observations: obs, rng: &rng)
     }

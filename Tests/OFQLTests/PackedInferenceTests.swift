@@ -74,7 +74,7 @@ struct PackedInferenceTests {
         var cfg = OFQLConfig()
         cfg.timeInput = .raw; cfg.batchSize = 4; cfg.policyEMA = false
         let agent = try OFQLAgent.create(config: cfg, obsDim: 5, actDim: 2, seed: 1)
-        let sampler = PolicySampler(agent: agent, maxRows: 8)
+        let sampler = agent.makeSampler(maxRows: 8)
         #expect(sampler.packed != nil)
         var rng = Xoshiro(seed: 2)
         let obs = (0..<(8 * 5)).map { _ in Float(rng.normal()) }

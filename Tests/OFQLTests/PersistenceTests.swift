@@ -20,21 +20,27 @@ struct PersistenceTests {
         return c
     }
 
-    func allState(_ a: OFQLAgent) -> [[Float]] {
-        var s = [a.policy.valueArray, a.policyEMA?.valueArray ?? [], a.critic?.valueArray ?? [], a.criticTarget?.valueArray ?? []]
-        s.append(Array(UnsafeBufferPointer(start: a.actorOpt.m, count: a.actorOpt.count)))
-        s.append(Array(UnsafeBufferPointer(start: a.actorOpt.v, count: a.actorOpt.count)))
-        if let c = a.criticOpt {
-            s.append(Array(UnsafeBufferPointer(start: c.m, count: c.count)))
-            s.append(Array(UnsafeBufferPointer(start: c.v, count: c.count)))
-        }
-        return s
+    func tinyConfig(_ algo: Algorithm) -> OFQLConfig {
+        var c = tinyConfig()
+        c.algo = algo
+        return c
     }
 
-    @Test(arguments: [Algorithm.ofql, Algorithm.bc])
+    /// Every parameter set and its Adam moments.
+    func allState(_ a: any Learner) -> [[Float]] {
+        a.parameterSets.flatMap { set -> [[Float]] in
+            var s = [set.block.valueArray]
+            if let (_, adam) = set.optimizer {
+                s.append(Array(UnsafeBufferPointer(start: adam.m, count: adam.count)))
+                s.append(Array(UnsafeBufferPointer(start: adam.v, count: adam.count)))
+            }
+            return s
+        }
+    }
+
+    @Test(arguments: Algorithm.allCases)
     func checkpointRoundTripIsBitwise(_ algo: Algorithm) throws {
-        var cfg = tinyConfig()
-        cfg.algo = algo
+        let cfg = tinyConfig(algo)
         let t = try Trainer(config: cfg, data: try tinyData(), seed: 7, datasetID: "tiny", outDir: nil)
         try t.run(until: 5, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
         try withTemporaryDirectory { dir in
@@ -50,17 +56,20 @@ struct PersistenceTests {
             batch.fill(from: try tinyData(), indices: Array(0..<8))
             let ma = try t.agent.update(batch), mb = try b.update(batch)
             #expect(ma == mb)
-            #expect(t.agent.policy.valueArray.map(\.bitPattern) == b.policy.valueArray.map(\.bitPattern))
+            let sa2 = allState(t.agent), sb2 = allState(b)
+            for k in sa2.indices { #expect(sa2[k].map(\.bitPattern) == sb2[k].map(\.bitPattern), "state block \(k) after one more update") }
         }
     }
 
-    @Test func resumeEqualsUninterruptedRun() throws {
+    @Test(arguments: Algorithm.allCases)
+    func resumeEqualsUninterruptedRun(_ algo: Algorithm) throws {
         let data = try tinyData()
         try withTemporaryDirectory { dir in
-            let straight = try Trainer(config: tinyConfig(), data: data, seed: 9, datasetID: "tiny", outDir: dir + "/a")
+            let straight = try Trainer(config: tinyConfig(algo), data: data, seed: 9, datasetID: "tiny", outDir: dir + "/a")
             try straight.run(until: 12, options: TrainerOptions(logEvery: 4, checkpointEvery: 0))
 
-            let first = try Trainer(config: tinyConfig(), data: data, seed: 9, datasetID: "tiny", outDir: dir + "/b")
+            // Stopped at an odd step: TD3+BC's next update is an actor step.
+            let first = try Trainer(config: tinyConfig(algo), data: data, seed: 9, datasetID: "tiny", outDir: dir + "/b")
             try first.run(until: 7, options: TrainerOptions(logEvery: 4, checkpointEvery: 0))
             let resumed = try Trainer.resume(outDir: dir + "/b", data: data, datasetID: "tiny")
             #expect(resumed.step == 7)
@@ -121,6 +130,33 @@ struct PersistenceTests {
         }
     }
 
+    @Test func modelOnlyCheckpointsEvaluateAndNonFiniteTensorsAreRefused() throws {
+        let t = try Trainer(config: tinyConfig(.td3bc), data: try tinyData(), seed: 7, datasetID: "tiny", outDir: nil)
+        try t.run(until: 4, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
+        try withTemporaryDirectory { dir in
+            let url = URL(fileURLWithPath: dir + "/ckpt")
+            try Checkpoint.save(t.agent, to: url, datasetID: "tiny", seed: 7)
+            try FileManager.default.removeItem(at: url.appendingPathComponent("optimizer.safetensors"))
+            // Evaluation needs only the model; resuming needs the optimizer state too.
+            let (b, _) = try Checkpoint.load(from: url, optimizer: false)
+            #expect(b.parameterSets[0].block.valueArray == t.agent.parameterSets[0].block.valueArray)
+            #expect(throws: CheckpointError.missingFile(url.appendingPathComponent("optimizer.safetensors").path)) {
+                try Checkpoint.load(from: url)
+            }
+            // A NaN in a policy weight is refused by name, not found later as a NaN action.
+            t.agent.parameterSets[0].block.values[3] = .nan
+            try Checkpoint.save(t.agent, to: url, datasetID: "tiny", seed: 7)
+            do {
+                _ = try Checkpoint.load(from: url, optimizer: false)
+                Issue.record("a NaN weight should be refused")
+            } catch let e as CheckpointError {
+                guard case .nonFinite(let file, let name, let index, _) = e else { Issue.record("unexpected \(e)"); return }
+                #expect(file.hasSuffix("model.safetensors") && name == "policy.body.layers.0.weight" && index == 3)
+                #expect(e.description.contains("must be finite"))
+            }
+        }
+    }
+
     @Test func safetensorsLayoutIsStandard() throws {
         let data = try SafeTensors.encode([.init(name: "a", shape: [2, 1], values: [1.5, -2])], metadata: ["k": "v"])
         let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
@@ -165,14 +201,15 @@ struct PersistenceTests {
         #expect(infMsg.contains("actions"))
     }
 
-    @Test func divergenceIsReportedAndNothingIsApplied() throws {
-        var cfg = tinyConfig()
+    @Test(arguments: [Algorithm.ofql, Algorithm.td3bc])
+    func divergenceIsReportedAndNothingIsApplied(_ algo: Algorithm) throws {
+        var cfg = tinyConfig(algo)
         cfg.normalizeObservations = false
         let data = try tinyData()
         let t = try Trainer(config: cfg, data: data, seed: 1, datasetID: "tiny", outDir: nil)
-        t.agent.critic!.values[0] = .nan
-        let before = t.agent.policy.valueArray
+        t.agent.parameterSets.first { $0.optimizer?.prefix == "critic" }!.block.values[0] = .nan
+        let before = t.agent.parameterSets[0].block.valueArray
         #expect(throws: TrainingError.self) { try t.trainStep() }
-        #expect(t.agent.policy.valueArray.map(\.bitPattern) == before.map(\.bitPattern))
+        #expect(t.agent.parameterSets[0].block.valueArray.map(\.bitPattern) == before.map(\.bitPattern))
     }
 }
