@@ -42,6 +42,12 @@ public final class TransitionBatch {
         }
     }
 
+    /// Declares the first `n` rows filled, for callers that write the buffers themselves.
+    public func setCount(_ n: Int) {
+        precondition(n <= capacity, "batch of \(n) rows exceeds capacity \(capacity)")
+        count = n
+    }
+
     /// Gathers the rows `indices` (array form).
     public func fill(from data: Transitions, indices: [Int]) {
         indices.withUnsafeBufferPointer { fill(from: data, indices: $0) }
@@ -85,8 +91,8 @@ public struct UpdateMetrics: Codable, Sendable, Equatable {
     }
 }
 
-/// The OFQL agent (or the BC baseline): networks, optimisers, targets and preallocated
-/// workspaces for one fixed batch size. Float32.
+/// The OFQL agent: networks, optimisers, targets and preallocated workspaces for one fixed
+/// batch size. Float32.
 ///
 /// API: ``create(config:obsDim:actDim:seed:normalizer:)``, ``update(_:)`` → ``UpdateMetrics``,
 /// ``sampleActions(observations:rng:)``. One `update` is, in order (PAPER Algorithm 1):
@@ -103,17 +109,16 @@ public final class OFQLAgent: Learner {
     public var rng: Xoshiro
 
     // Networks and parameters.
-    let policyNet: AverageVelocityNet<Float>?
-    let bcNet: MLP<Float>?
-    /// θ: the policy (OFQL: u_θ; BC: the regressor).
+    let policyNet: AverageVelocityNet<Float>
+    /// θ: the policy u_θ.
     public let policy: ParameterBlock<Float>
-    /// θ': the policy EMA (nil when `policyEMA` is off or for BC).
+    /// θ': the policy EMA (nil when `policyEMA` is off).
     public let policyEMA: ParameterBlock<Float>?
-    let critics: CriticEnsemble<Float>?
-    /// φ and φ' (nil for BC).
-    public let critic: ParameterBlock<Float>?, criticTarget: ParameterBlock<Float>?
+    let critics: CriticEnsemble<Float>
+    /// φ and φ'.
+    public let critic: ParameterBlock<Float>, criticTarget: ParameterBlock<Float>
     let actorOpt: Adam<Float>
-    let criticOpt: Adam<Float>?
+    let criticOpt: Adam<Float>
 
     // Workspaces (B = batch size, A = act dim, O = obs dim).
     let B: Int
@@ -152,8 +157,8 @@ public final class OFQLAgent: Learner {
     public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,
                               normalizer: ObservationNormalizer? = nil) throws -> OFQLAgent {
         try config.validate()
-        guard config.algo == .ofql || config.algo == .bc else {
-            throw ConfigError.invalid(field: "algo", reason: "OFQLAgent trains ofql or bc, not \(config.algo.rawValue) (use Learners.create)")
+        guard config.algo == .ofql else {
+            throw ConfigError.invalid(field: "algo", reason: "OFQLAgent trains ofql, not \(config.algo.rawValue) (use Learners.create)")
         }
         let norm = try Learners.checkShapes(obsDim: obsDim, actDim: actDim, normalizer: normalizer)
         return OFQLAgent(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: norm)
@@ -165,27 +170,18 @@ public final class OFQLAgent: Learner {
         self.B = B
         var initRNG = Xoshiro(seed: seed)
         rng = initRNG.derived(1)
-        let ofql = config.algo == .ofql
         let nQ = config.maxQBackup ? config.maxQSamples : 1
-        fusedNext = ofql && !config.policyEMA && !config.maxQBackup
+        fusedNext = !config.policyEMA && !config.maxQBackup
         let policyRows = fusedNext ? 4 * B : Swift.max(3 * B, nQ * B)
 
         var playout = ParameterLayout()
-        if ofql {
-            let spec = PolicySpec(obsDim: obsDim, actDim: actDim, hidden: config.hidden, activation: config.activation,
-                                  layerNorm: config.policyLayerNorm, timeInput: config.timeInput,
-                                  timeEmbeddingDim: config.timeEmbeddingDim, timeScale: config.timeScale)
-            policyNet = AverageVelocityNet(spec, prefix: "policy", layout: &playout, maxRows: policyRows)
-            bcNet = nil
-        } else {
-            policyNet = nil
-            bcNet = MLP(MLPSpec(inputDim: obsDim, hidden: config.hidden, outputDim: actDim, activation: config.activation,
-                                layerNorm: config.policyLayerNorm), prefix: "policy.body", layout: &playout, maxRows: B)
-        }
+        let spec = PolicySpec(obsDim: obsDim, actDim: actDim, hidden: config.hidden, activation: config.activation,
+                              layerNorm: config.policyLayerNorm, timeInput: config.timeInput,
+                              timeEmbeddingDim: config.timeEmbeddingDim, timeScale: config.timeScale)
+        policyNet = AverageVelocityNet(spec, prefix: "policy", layout: &playout, maxRows: policyRows)
         policy = ParameterBlock(layout: playout)
-        policyNet?.initialize(policy.values, rng: &initRNG)
-        bcNet?.initialize(policy.values, rng: &initRNG)
-        if ofql && config.policyEMA {
+        policyNet.initialize(policy.values, rng: &initRNG)
+        if config.policyEMA {
             let e = ParameterBlock<Float>(layout: playout)
             e.copyValues(from: policy)
             policyEMA = e
@@ -194,22 +190,16 @@ public final class OFQLAgent: Learner {
         }
         actorOpt = Adam(count: policy.count, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
                         weightDecay: config.weightDecay, clipNorm: config.actorGradClip)
-        if ofql {
-            var clayout = ParameterLayout()
-            let c = CriticEnsemble<Float>(count: 2, obsDim: obsDim, actDim: actDim, hidden: config.criticHidden,
-                                          activation: config.criticActivation, layerNorm: config.criticLayerNorm,
-                                          prefix: "critic", layout: &clayout, maxRows: nQ * B)
-            critics = c
-            let cb = ParameterBlock<Float>(layout: clayout)
-            c.initialize(cb.values, rng: &initRNG)
-            let ct = ParameterBlock<Float>(layout: clayout)
-            ct.copyValues(from: cb)
-            critic = cb; criticTarget = ct
-            criticOpt = Adam(count: cb.count, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
-                             weightDecay: config.weightDecay, clipNorm: config.criticGradClip)
-        } else {
-            critics = nil; critic = nil; criticTarget = nil; criticOpt = nil
-        }
+        var clayout = ParameterLayout()
+        critics = CriticEnsemble<Float>(count: 2, obsDim: obsDim, actDim: actDim, hidden: config.criticHidden,
+                                        activation: config.criticActivation, layerNorm: config.criticLayerNorm,
+                                        prefix: "critic", layout: &clayout, maxRows: nQ * B)
+        critic = ParameterBlock<Float>(layout: clayout)
+        critics.initialize(critic.values, rng: &initRNG)
+        criticTarget = ParameterBlock<Float>(layout: clayout)
+        criticTarget.copyValues(from: critic)
+        criticOpt = Adam(count: critic.count, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
+                         weightDecay: config.weightDecay, clipNorm: config.criticGradClip)
 
         let A = actDim, O = obsDim
         let w = Workspace()
@@ -230,15 +220,13 @@ public final class OFQLAgent: Learner {
     public var parameterSets: [ParameterSet] {
         var sets = [ParameterSet(policy, optimizer: ("actor", actorOpt))]
         if let e = policyEMA { sets.append(ParameterSet(e, rename: ("policy.", "policy_ema."))) }
-        if let c = critic, let ct = criticTarget, let co = criticOpt {
-            sets.append(ParameterSet(c, optimizer: ("critic", co)))
-            sets.append(ParameterSet(ct, rename: ("critic.", "critic_target.")))
-        }
+        sets.append(ParameterSet(critic, optimizer: ("critic", criticOpt)))
+        sets.append(ParameterSet(criticTarget, rename: ("critic.", "critic_target.")))
         return sets
     }
 
     public func makeSampler(maxRows: Int) -> PolicySampler {
-        PolicySampler(policySpec: policyNet?.spec, mlpSpec: bcNet?.spec, squash: .clip, source: targetPolicy,
+        PolicySampler(policySpec: policyNet.spec, mlpSpec: nil, squash: .clip, source: targetPolicy,
                       normalizer: normalizer, obsDim: obsDim, actDim: actDim, maxRows: maxRows)
     }
 
@@ -253,39 +241,13 @@ public final class OFQLAgent: Learner {
         precondition(batch.obsDim == obsDim && batch.actDim == actDim, "batch dimensions differ from the agent's")
         normalizer.apply(batch.observations, into: sN, rows: B)
         normalizer.apply(batch.nextObservations, into: s2N, rows: B)
-        let m: UpdateMetrics
-        if config.algo == .bc {
-            m = try updateBC(batch)
-        } else {
-            m = try updateOFQL(batch)
-        }
-        return m
+        return try updateOFQL(batch)
     }
 
     private func diverged(_ what: String) -> TrainingError { .diverged(step: step, what: what) }
 
-    private func updateBC(_ batch: TransitionBatch) throws -> UpdateMetrics {
-        let net = bcNet!, A = actDim
-        net.forward(policy.values, input: sN, rows: B)
-        var loss: Float = 0
-        let denom = Float(B) * (config.flowLossReduction == .mean ? Float(A) : 1)
-        for k in 0..<(B * A) {
-            let d = net.output[k] - batch.actions[k]
-            loss += d * d
-            dU[k] = 2 * d / denom
-        }
-        loss /= denom
-        guard loss.isFinite else { throw diverged("BC loss is \(loss)") }
-        net.backward(policy.values, grads: policy.grads, rows: B, dOutput: dU, inputGrad: false)
-        var m = UpdateMetrics()
-        do { m.actorGradNorm = try actorOpt.update(policy, lr: config.actorLR) } catch { throw diverged("actor \(error)") }
-        m.actorLoss = Double(loss); m.flowLoss = Double(loss)
-        step += 1
-        return m
-    }
-
     private func updateOFQL(_ batch: TransitionBatch) throws -> UpdateMetrics {
-        let net = policyNet!, critics = critics!, critic = critic!, criticTarget = criticTarget!
+        let net = policyNet, critics = critics, critic = critic, criticTarget = criticTarget
         let A = actDim, O = obsDim, nQ = config.maxQBackup ? config.maxQSamples : 1
         var m = UpdateMetrics()
 
@@ -369,7 +331,7 @@ public final class OFQLAgent: Learner {
         m.criticLoss = Double(criticLoss)
         m.qMean = Double(q1Sum) / Double(B)
         let datasetAbsQ = Double(absSum) / Double(2 * B)
-        do { m.criticGradNorm = try criticOpt!.update(critic, lr: config.criticLR) } catch { throw diverged("critic \(error)") }
+        do { m.criticGradNorm = try criticOpt.update(critic, lr: config.criticLR) } catch { throw diverged("critic \(error)") }
 
         // ---- Actor step ----
         // Flow BC (eq. 5–6) on the flow rows; the JVP rows start after the primal rows.
@@ -466,9 +428,7 @@ public final class OFQLAgent: Learner {
     /// Floating-point operations of the GEMMs in one ``update(_:)`` (2 per multiply–add),
     /// for GFLOP/s reporting; elementwise work is not counted.
     public var gemmFlopsPerUpdate: Double {
-        let b = Double(B)
-        if let bc = bcNet { return 2 * b * Double(bc.spec.macsPerRow) * 3 }
-        guard let net = policyNet, let critics else { return 0 }
+        let b = Double(B), net = policyNet
         var mp = Double(net.body.spec.macsPerRow)
         if let te = net.tEmbed { mp += 2 * Double(te.spec.macsPerRow) }
         let nQ = Double(config.maxQBackup ? config.maxQSamples : 1)
@@ -487,7 +447,7 @@ public final class OFQLAgent: Learner {
     // MARK: - sampling
 
     /// One-step actions a = clip(ε − u_θ'(ε, 0, 1; s), −1, 1) for `count` raw observations
-    /// (θ' = the EMA when enabled); BC: clip(π(s), −1, 1). Writes count × actDim values.
+    /// (θ' = the EMA when enabled). Writes count × actDim values.
     /// Allocates only when `count` exceeds every earlier call's.
     public func sampleActions(observations: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
                               rng: inout Xoshiro) {
@@ -495,7 +455,7 @@ public final class OFQLAgent: Learner {
             sampler = makeSampler(maxRows: Swift.max(count, (sampler?.maxRows ?? 0) * 2))
         }
         let smp = sampler!
-        if config.algo == .ofql { rng.fillNormal(smp.noiseScratch, count: count * actDim) }
+        rng.fillNormal(smp.noiseScratch, count: count * actDim)
         // Large batches use both workers under the same rule as `update` (see `workers`).
         let parallel = workers >= 2 && count >= 64 && BLASRuntime.threads == 1
         smp.sample(params: targetPolicy.values, observations: observations, count: count, noise: smp.noiseScratch,

@@ -150,6 +150,9 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
     public var targetNoiseClip: Double = 0.5
     /// Critic updates per actor and target update (published: 2).
     public var policyDelay: Int = 2
+    /// TD3+BC's BC term and Q normalisation; false gives plain TD3 (Fujimoto et al. 2018,
+    /// arXiv 1802.09477), the online learner behind the medium-replay datasets.
+    public var behaviorCloning: Bool = true
 
     // MARK: IQL (arXiv 2110.06169, §4 and App. B)
     /// Expectile τ of the value loss (published: 0.7 locomotion and kitchen, 0.9 AntMaze).
@@ -278,7 +281,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
              emaWarmup, maxQBackup, maxQSamples, rewardScale, rewardShift, eta, qNormalization, clipActorActions,
              flowRatio, timeSampler, logitNormalMean, logitNormalStd, flowLossReduction, normalizeObservations,
              td3Alpha, targetPolicyNoise, targetNoiseClip, policyDelay, expectile, iqlTemperature, advantageClip,
-             actorCosineSteps, rewardScaleFromReturns
+             actorCosineSteps, rewardScaleFromReturns, behaviorCloning
     }
 
     private struct AnyKey: CodingKey {
@@ -345,6 +348,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         s.advantageClip = try get(.advantageClip, s.advantageClip)
         if c.contains(.actorCosineSteps) { s.actorCosineSteps = try c.decodeIfPresent(Int.self, forKey: .actorCosineSteps) }
         s.rewardScaleFromReturns = try get(.rewardScaleFromReturns, s.rewardScaleFromReturns)
+        s.behaviorCloning = try get(.behaviorCloning, s.behaviorCloning)
         self = s
     }
 
@@ -371,7 +375,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         try c.encode(targetNoiseClip, forKey: .targetNoiseClip); try c.encode(policyDelay, forKey: .policyDelay)
         try c.encode(expectile, forKey: .expectile); try c.encode(iqlTemperature, forKey: .iqlTemperature)
         try c.encode(advantageClip, forKey: .advantageClip); try c.encode(actorCosineSteps, forKey: .actorCosineSteps)
-        try c.encode(rewardScaleFromReturns, forKey: .rewardScaleFromReturns)
+        try c.encode(rewardScaleFromReturns, forKey: .rewardScaleFromReturns); try c.encode(behaviorCloning, forKey: .behaviorCloning)
     }
 
     /// The JAX/PyTorch reference benchmark's shape: raw r and t scalars, Mish, EMA off,

@@ -80,7 +80,9 @@ public enum Learners {
     public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,
                               normalizer: ObservationNormalizer? = nil) throws -> any Learner {
         switch config.algo {
-        case .ofql, .bc:
+        case .bc:
+            return try BCAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
+        case .ofql:
             return try OFQLAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
         case .td3bc:
             return try TD3BCAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)

@@ -83,9 +83,10 @@ public final class TD3BCNets<T: NetScalar> {
 
     /// Actor loss −λ·mean_b Q_1(s, π(s)) + mean_{b,j} (π(s) − a)², with λ = α / mean_b|Q_1(s, π(s))|
     /// held constant (detached), or `lambda` when given (the finite-difference tests hold it
-    /// fixed). Writes ∂loss/∂θ into `actorParams.grads`; `saturated` counts |π_j| > 0.99.
+    /// fixed). Without `behaviorCloning` it is TD3's −mean_b Q_1(s, π(s)) (λ = 1, no BC term).
+    /// Writes ∂loss/∂θ into `actorParams.grads`; `saturated` counts |π_j| > 0.99.
     public func actorLoss(s: UnsafePointer<T>, a: UnsafePointer<T>, alpha: T, lambda fixed: T? = nil,
-                          parallel: Bool = false) -> ActorResult {
+                          behaviorCloning: Bool = true, parallel: Bool = false) -> ActorResult {
         let B = rows, A = actDim, O = obsDim
         actor.forward(actorParams.values, input: s, rows: B, derivatives: true, parallel: parallel)
         var saturated = 0
@@ -99,7 +100,8 @@ public final class TD3BCNets<T: NetScalar> {
         var meanQ: T = 0, meanAbs: T = 0
         for b in 0..<B { meanQ += q1.output[b]; meanAbs += Swift.abs(q1.output[b]) }
         meanQ /= T(B); meanAbs /= T(B)
-        let lambda = fixed ?? alpha / Swift.max(meanAbs, T(1e-8))
+        let lambda = behaviorCloning ? fixed ?? alpha / Swift.max(meanAbs, T(1e-8)) : 1
+        let bcWeight: T = behaviorCloning ? 1 : 0
         for b in 0..<B { dQ[b] = -lambda / T(B) }
         q1.backward(criticParams.values, grads: nil, rows: B, dOutput: dQ, inputGrad: true, parallel: parallel)
         var bc: T = 0
@@ -109,10 +111,10 @@ public final class TD3BCNets<T: NetScalar> {
                 let k = b * A + j, d = pi[k] - a[k]
                 bc += d * d
                 // ∂L/∂f = (∂L/∂π)·(1 − π²), ∂L/∂π = λ-term + 2(π − a)/(B·A).
-                dA[k] = (q1.dInput[b * w + O + j] + 2 * d / denom) * (1 - pi[k] * pi[k])
+                dA[k] = (q1.dInput[b * w + O + j] + bcWeight * 2 * d / denom) * (1 - pi[k] * pi[k])
             }
         }
-        bc /= denom
+        bc = bcWeight * bc / denom
         actor.backward(actorParams.values, grads: actorParams.grads, rows: B, dOutput: dA, inputGrad: false, parallel: parallel)
         return ActorResult(loss: -lambda * meanQ + bc, qTerm: -lambda * meanQ, bcTerm: bc, lambda: lambda, saturated: saturated)
     }
@@ -192,6 +194,14 @@ public final class TD3BCAgent: Learner {
         return 2 * (m.critic + m.actor / Double(config.policyDelay))
     }
 
+    /// The deterministic action tanh(f_θ(s)) of the live actor for one raw observation (for
+    /// online data collection, where the policy changes every step).
+    public func act(observation: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        normalizer.apply(observation, into: sN, rows: 1)
+        nets.actor.forwardRow(nets.actorParams.values, input: sN)
+        for j in 0..<actDim { out[j] = ActivationMath.tanh(nets.actor.output[j]).y }
+    }
+
     public func update(_ batch: TransitionBatch) throws -> UpdateMetrics {
         precondition(batch.count == B, "batch has \(batch.count) rows, the learner was built for \(B)")
         precondition(batch.obsDim == obsDim && batch.actDim == actDim, "batch dimensions differ from the learner's")
@@ -214,7 +224,8 @@ public final class TD3BCAgent: Learner {
         m.criticLoss = Double(cr.loss); m.qMean = Double(cr.qMean); m.targetMean = Double(cr.targetMean)
 
         if (step + 1) % config.policyDelay == 0 {
-            let ar = nets.actorLoss(s: sN, a: batch.actions, alpha: Float(config.td3Alpha), parallel: parallel)
+            let ar = nets.actorLoss(s: sN, a: batch.actions, alpha: Float(config.td3Alpha),
+                                    behaviorCloning: config.behaviorCloning, parallel: parallel)
             guard ar.loss.isFinite else { throw TrainingError.diverged(step: step, what: "actor loss is \(ar.loss)") }
             do { m.actorGradNorm = try actorOpt.update(nets.actorParams, lr: config.actorLR) } catch {
                 throw TrainingError.diverged(step: step, what: "actor \(error)")

@@ -8,6 +8,9 @@ public indirect enum DatasetRecipe: Sendable, Equatable {
     case behavior(String)
     /// Every episode the policy search ran until it reached medium level, in search order.
     case mediumReplay
+    /// The replay buffer of an online TD3 agent trained until it reaches the medium policy's
+    /// return (D4RL's medium-replay recipe; see ``OnlineReplay``).
+    case onlineReplay
     /// Half the rows from each recipe, concatenated (D4RL's medium-expert).
     case concat(DatasetRecipe, DatasetRecipe)
 }
@@ -31,19 +34,28 @@ public enum DatasetCatalog {
     /// A dataset id's version moves when the data it names would change: halfcheetah's
     /// datasets are v2 since the env's v2 physics (rounded capsules) and re-tuned expert.
     public static let versions: [EnvID: Int] = [.halfcheetah: 2]
+    /// Variants whose recipe changed on their own: `medium-replay` v2 is an online TD3
+    /// agent's replay buffer up to medium return (D4RL's recipe), because the v1 data (the
+    /// policy search's iterates) did not let offline RL beat BC (`results/discrimination-v1.md`).
+    public static let variantVersions: [EnvID: [String: Int]] = [.hopper: ["medium-replay": 2]]
 
     public static let all: [DatasetEntry] = {
         var entries: [DatasetEntry] = []
         let replaySizes: [EnvID: Int] = [.hopper: 402_000, .walker2d: 302_000, .halfcheetah: 202_000]
         for env in [EnvID.hopper, .walker2d, .halfcheetah] {
             func add(_ variant: String, _ size: Int, _ recipe: DatasetRecipe, _ summary: String) {
-                entries.append(DatasetEntry(id: "\(env.rawValue)-\(variant)-v\(versions[env] ?? version)", env: env, variant: variant,
+                let v = variantVersions[env]?[variant] ?? versions[env] ?? version
+                entries.append(DatasetEntry(id: "\(env.rawValue)-\(variant)-v\(v)", env: env, variant: variant,
                                             defaultSize: size, recipe: recipe, summary: summary))
             }
             add("random", 1_000_000, .random, "uniform random actions")
             add("medium", 1_000_000, .behavior("medium"), "a search iterate at about a third to half of expert return")
             add("expert", 1_000_000, .behavior("expert"), "the tuned expert controller")
-            add("medium-replay", replaySizes[env]!, .mediumReplay, "every episode of the policy search until it reached medium")
+            if variantVersions[env]?["medium-replay"] == 2 {
+                add("medium-replay", replaySizes[env]!, .onlineReplay, "an online TD3 agent's replay buffer until it reached medium return")
+            } else {
+                add("medium-replay", replaySizes[env]!, .mediumReplay, "every episode of the policy search until it reached medium")
+            }
             add("medium-expert", 2_000_000, .concat(.behavior("medium"), .behavior("expert")), "medium and expert concatenated")
         }
         let mazes: [(String, String, String, String)] = [

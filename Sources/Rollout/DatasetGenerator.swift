@@ -58,6 +58,18 @@ public enum DatasetGenerator {
                     parts += got
                     if done >= rows { break }
                 }
+            case .onlineReplay:
+                behaviour += "online-td3-replay"
+                // The target: the medium behaviour policy's mean return over seeded episodes.
+                let medium = try provider.policy(named: "medium", spec: spec)
+                let ref = try RolloutEngine.run(spec: spec, policy: medium,
+                                                options: RolloutOptions(episodes: 20, workers: workers, seed: seed &+ 2_000_000_000))
+                let target = ref.episodes.reduce(0) { $0 + $1.totalReward } / Double(ref.episodes.count)
+                let r = try OnlineReplay.collect(spec: spec, options: .init(targetReturn: target, maxSteps: rows, seed: seed)) { t, _ in
+                    progress?(offset + t, size)
+                }
+                behaviour += r.reachedAt.map { " (medium return \(Int(target)) reached at \($0) steps)" } ?? " (stopped at \(rows) steps below medium return \(Int(target)))"
+                parts += r.records
             case .concat(let a, let b):
                 let first = rows / 2
                 try run(a, rows: first, seed: seed, offset: offset)
@@ -82,7 +94,7 @@ public enum DatasetGenerator {
         var ds = assemble(parts, spec: spec)
         ds.metadata = [
             "dataset_id": .string(entry.id), "env_id": .string(spec.id.rawValue), "env_version": .int(Int64(spec.version)),
-            "behavior_policy": .string(behaviour), "seed": .int(Int64(bitPattern: seed)), "size": .int(Int64(size)),
+            "behavior_policy": .string(behaviour), "seed": .int(Int64(bitPattern: seed)), "size": .int(Int64(ds.count)),
             "generator": .string(generatorVersion), "box2d_version": .string(World.box2DVersion),
             "max_episode_steps": .int(Int64(spec.maxEpisodeSteps)),
         ]

@@ -26,7 +26,7 @@ import Testing
                 metrics.append(try agent.update(batch))
             }
             #expect(metrics.allSatisfy { $0.criticLoss.isFinite && $0.actorLoss.isFinite })
-            return [agent.policy.valueArray, agent.critic!.valueArray, agent.criticTarget!.valueArray]
+            return [agent.policy.valueArray, agent.critic.valueArray, agent.criticTarget.valueArray]
         }
         let seq = try run(false), par = try run(true), par2 = try run(true)
         for k in seq.indices {
