@@ -13,6 +13,10 @@ public indirect enum DatasetRecipe: Sendable, Equatable {
     case onlineReplay
     /// Half the rows from each recipe, concatenated (D4RL's medium-expert).
     case concat(DatasetRecipe, DatasetRecipe)
+    /// The inner recipe's maze data with D4RL antmaze's rewards: 1 (and terminal) on the steps
+    /// that end within 0.5 m of the *evaluation* goal, whatever goal the episode was commanded
+    /// to (kept in `infos/goal`).
+    case evaluationGoalRewards(DatasetRecipe)
 }
 
 /// An entry of the dataset catalog: `<env>-<variant>-v<N>`.
@@ -37,10 +41,14 @@ public enum DatasetCatalog {
     /// Variants whose recipe changed on their own: `medium-replay` v2 is an online TD3
     /// agent's replay buffer up to medium return (D4RL's recipe), because the v1 data (the
     /// policy search's iterates) did not let offline RL beat BC (`results/discrimination-v1.md`).
+    /// The maze datasets' version (v2: rewards at the evaluation goal).
+    public static let mazeVersion = 2
     public static let variantVersions: [EnvID: [String: Int]] = [.hopper: ["medium-replay": 2]]
 
     public static let all: [DatasetEntry] = {
         var entries: [DatasetEntry] = []
+        // Earlier versions stay generatable (older result tables name them), listed last.
+        var superseded: [DatasetEntry] = []
         let replaySizes: [EnvID: Int] = [.hopper: 402_000, .walker2d: 302_000, .halfcheetah: 202_000]
         for env in [EnvID.hopper, .walker2d, .halfcheetah] {
             func add(_ variant: String, _ size: Int, _ recipe: DatasetRecipe, _ summary: String) {
@@ -53,6 +61,9 @@ public enum DatasetCatalog {
             add("expert", 1_000_000, .behavior("expert"), "the tuned expert controller")
             if variantVersions[env]?["medium-replay"] == 2 {
                 add("medium-replay", replaySizes[env]!, .onlineReplay, "an online TD3 agent's replay buffer until it reached medium return")
+                superseded.append(DatasetEntry(id: "\(env.rawValue)-medium-replay-v1", env: env, variant: "medium-replay",
+                                               defaultSize: replaySizes[env]!, recipe: .mediumReplay,
+                                               summary: "superseded by v2: every episode of the policy search until it reached medium"))
             } else {
                 add("medium-replay", replaySizes[env]!, .mediumReplay, "every episode of the policy search until it reached medium")
             }
@@ -66,10 +77,15 @@ public enum DatasetCatalog {
             ("maze-large", "large-play", "play", "hand-picked goals from hand-picked starts"),
             ("maze-large", "large-diverse", "diverse", "random goals from random starts"),
         ]
+        // v2: rewards mark the evaluation goal as D4RL's antmaze data do; v1 rewarded each
+        // episode's commanded goal, a different task from the one evaluated.
         for (env, variant, mode, summary) in mazes {
-            entries.append(DatasetEntry(id: "maze-\(variant)-v\(version)", env: EnvID(rawValue: env), variant: variant,
-                                        defaultSize: 1_000_000, recipe: .behavior("maze-\(mode)"),
-                                        summary: "BFS planner + steering + noise: \(summary)"))
+            entries.append(DatasetEntry(id: "maze-\(variant)-v\(mazeVersion)", env: EnvID(rawValue: env), variant: variant,
+                                        defaultSize: 1_000_000, recipe: .evaluationGoalRewards(.behavior("maze-\(mode)")),
+                                        summary: "BFS planner + steering + noise: \(summary); rewards at the evaluation goal"))
+            superseded.append(DatasetEntry(id: "maze-\(variant)-v1", env: EnvID(rawValue: env), variant: variant,
+                                           defaultSize: 1_000_000, recipe: .behavior("maze-\(mode)"),
+                                           summary: "superseded by v2: rewards at each episode's commanded goal"))
         }
         // Rewards are the env's evaluation rewards (subtasks newly completed on the step), not
         // D4RL's Markovian relabelling; mixed data is scored on the mixed targets.
@@ -80,7 +96,7 @@ public enum DatasetCatalog {
                                         defaultSize: size, recipe: .behavior("kitchen-\(variant)"),
                                         summary: "scripted subtask primitives + noise: \(summary)"))
         }
-        return entries
+        return entries + superseded
     }()
 
     /// The entry with this id, or an error listing the known ids.

@@ -70,6 +70,8 @@ public enum DatasetGenerator {
                 }
                 behaviour += r.reachedAt.map { " (medium return \(Int(target)) reached at \($0) steps)" } ?? " (stopped at \(rows) steps below medium return \(Int(target)))"
                 parts += r.records
+            case .evaluationGoalRewards:
+                throw RolloutError.invalid("\(entry.id): evaluation-goal rewards wrap a whole recipe, not a part of one")
             case .concat(let a, let b):
                 let first = rows / 2
                 try run(a, rows: first, seed: seed, offset: offset)
@@ -89,9 +91,16 @@ public enum DatasetGenerator {
                 try run(b, rows: offset + rows - have, seed: seed &+ 1_000_000_007, offset: have)
             }
         }
-        try run(entry.recipe, rows: size, seed: seed, offset: 0)
+        var relabel = false
+        var recipe = entry.recipe
+        if case .evaluationGoalRewards(let inner) = recipe { recipe = inner; relabel = true }
+        try run(recipe, rows: size, seed: seed, offset: 0)
         trim(&parts, to: size)
         var ds = assemble(parts, spec: spec)
+        if relabel {
+            try rewardEvaluationGoal(&ds, spec: spec)
+            behaviour += ", rewards at the evaluation goal"
+        }
         ds.metadata = [
             "dataset_id": .string(entry.id), "env_id": .string(spec.id.rawValue), "env_version": .int(Int64(spec.version)),
             "behavior_policy": .string(behaviour), "seed": .int(Int64(bitPattern: seed)), "size": .int(Int64(ds.count)),
@@ -121,6 +130,25 @@ public enum DatasetGenerator {
             progress?(have)
         }
         return out
+    }
+
+    /// D4RL antmaze's labels: reward 1 and terminal on the rows whose next position is within
+    /// the success radius (0.5 m) of the evaluation goal cell's centre, 0 elsewhere; a row
+    /// marked terminal is no longer a timeout.
+    public static func rewardEvaluationGoal(_ ds: inout D4RLDataset, spec: EnvSpec) throws {
+        guard spec.domain == .maze, let layout = Maze.layout(for: spec.id) else {
+            throw RolloutError.invalid("\(spec.id) is not a maze: evaluation-goal rewards need a maze layout")
+        }
+        let goal = layout.center(of: layout.goal), radius = MazeOptions.evaluation.goalRadius
+        let d = ds.observationDimension
+        guard let next = ds.nextObservations else { throw RolloutError.invalid("maze data without next_observations") }
+        for i in 0..<ds.count {
+            let dx = next[i * d] - goal.x, dy = next[i * d + 1] - goal.y
+            let success = dx * dx + dy * dy <= radius * radius
+            ds.rewards[i] = success ? 1 : 0
+            ds.terminals[i] = success
+            if success, ds.timeouts != nil { ds.timeouts![i] = false }
+        }
     }
 
     /// Cuts the concatenation of `parts` to `rows` transitions.

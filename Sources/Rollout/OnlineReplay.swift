@@ -30,6 +30,8 @@ public enum OnlineReplay {
         /// Environment steps between evaluations of the deterministic policy, and their episodes.
         public var evalEvery = 5_000
         public var evalEpisodes = 10
+        /// The learner (TD3 as published, ``OnlineReplay/td3Config``).
+        public var config = OnlineReplay.td3Config
         public init(targetReturn: Double, maxSteps: Int, seed: UInt64) {
             self.targetReturn = targetReturn; self.maxSteps = maxSteps; self.seed = seed
         }
@@ -55,7 +57,7 @@ public enum OnlineReplay {
 
     public static func collect(spec: EnvSpec, options o: Options, progress: ((Int, Double?) -> Void)? = nil) throws -> Result {
         let O = spec.observationDimension, A = spec.actionDimension
-        let cfg = td3Config
+        let cfg = o.config
         let agent = try TD3BCAgent.create(config: cfg, obsDim: O, actDim: A, seed: o.seed)
         let savedThreads = BLASRuntime.threads
         agent.useCores(2)       // two update workers: a fixed split, so the bytes do not depend on the cores

@@ -60,6 +60,44 @@ struct DatasetGenerationTests {
         #expect(eps.first!.totalReward < 1000, "early iterates are poor")
     }
 
+    @Test("maze v2 data reward the evaluation goal, not the commanded one; the behaviour is v1's")
+    func mazeEvaluationGoalRewards() throws {
+        let spec = try EnvRegistry.spec("maze-medium")
+        let layout = try #require(Maze.layout(for: spec.id))
+        let v1 = try DatasetGenerator.generate(try DatasetCatalog.entry("maze-medium-play-v1"), size: 6000, seed: 2, workers: 2, provider: provider)
+        let v2 = try DatasetGenerator.generate(try DatasetCatalog.entry("maze-medium-play-v2"), size: 6000, seed: 2, workers: 2, provider: provider)
+        #expect(v1.observations == v2.observations && v1.actions == v2.actions && v1.infos == v2.infos)
+        #expect(v1.rewards.contains(1), "v1 pays at the commanded goals")
+        let goal = layout.center(of: layout.goal)
+        let next = try #require(v2.nextObservations)
+        for i in 0..<v2.count {
+            let dx = next[9 * i] - goal.x, dy = next[9 * i + 1] - goal.y
+            let at = (dx * dx + dy * dy).squareRoot() <= 0.5
+            #expect(v2.rewards[i] == (at ? 1 : 0) && v2.terminals[i] == at, "row \(i)")
+            if !at && v1.rewards[i] == 1 { #expect(v2.rewards[i] == 0) }
+        }
+        // A v2 dataset can also be relabelled only from a maze.
+        var hopper = try DatasetGenerator.generate(try DatasetCatalog.entry("hopper-random-v1"), size: 10, seed: 0, workers: 1, provider: provider)
+        #expect(throws: RolloutError.self) { try DatasetGenerator.rewardEvaluationGoal(&hopper, spec: try EnvRegistry.spec(.hopper)) }
+    }
+
+    @Test("the online replay buffer is deterministic for a seed and holds the warm-up and the learner's episodes")
+    func onlineReplay() throws {
+        let spec = try EnvRegistry.spec(.hopper)
+        var o = OnlineReplay.Options(targetReturn: .infinity, maxSteps: 700, seed: 4)
+        o.startSteps = 300; o.evalEvery = 200; o.evalEpisodes = 2
+        o.config.hidden = [32, 32]; o.config.criticHidden = [32, 32]; o.config.batchSize = 32
+        let a = try OnlineReplay.collect(spec: spec, options: o)
+        let b = try OnlineReplay.collect(spec: spec, options: o)
+        #expect(a.records.reduce(0) { $0 + $1.rewards.count } == 700)
+        #expect(a.reachedAt == nil && a.evaluations.map(\.step) == [400, 600])
+        #expect(a.records.map(\.actions) == b.records.map(\.actions) && a.records.map(\.observations) == b.records.map(\.observations))
+        // A reachable target stops the run at that evaluation.
+        o.targetReturn = -1_000
+        let c = try OnlineReplay.collect(spec: spec, options: o)
+        #expect(c.reachedAt == 400 && c.records.reduce(0) { $0 + $1.rewards.count } == 400)
+    }
+
     @Test("unknown ids and impossible sizes are refused with clear errors")
     func badRequests() throws {
         let e = #expect(throws: RolloutError.self) { try DatasetCatalog.entry("hopper-mediocre-v1") }
