@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "MazeKitchenTests", dependencies: ["Envs", "Physics"]),
         .testTarget(name: "OFQLTests", dependencies: ["OFQL", "BLAS", "HDF5"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Envs", "OFQL", "HDF5"]),
-        .testTarget(name: "CLITests", dependencies: ["ofql-eval"]),
+        .testTarget(name: "CLITests", dependencies: ["ofql-eval", "Datasets"]),
     ],
     cxxLanguageStandard: .cxx17
 )

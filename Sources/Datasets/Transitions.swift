@@ -117,6 +117,7 @@ extension D4RLDataset {
         var problems: [String] = []
         func add(_ s: String) { if problems.count < limit { problems.append(s) } else if problems.count == limit { problems.append("… more problems not listed") } }
         do { try validateShapes() } catch { add("\(error)"); return problems }
+        if count == 0 { add("the dataset holds no transitions (rewards has 0 rows)"); return problems }
         if let od, od != observationDimension { add("observations: dimension \(observationDimension), the environment has \(od)") }
         if let adim, adim != actionDimension { add("actions: dimension \(actionDimension), the environment has \(adim)") }
         func finite(_ key: String, _ v: [Float], _ w: Int) {

@@ -42,8 +42,11 @@ struct DatasetCommand: ParsableCommand {
             do { entry = try DatasetCatalog.entry(id) } catch { throw ValidationError("\(error)") }
             _ = try envSpec(entry.env.rawValue, flag: "dataset \(id)")
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
-                throw ValidationError("--out: \(out) is not an existing folder")
+            if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
+                throw ValidationError("--out: \(out) is a file, not a folder")
+            }
+            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+                throw ValidationError("--out: cannot create the folder \(out): \(error.localizedDescription)")
             }
             let n = size ?? entry.defaultSize
             let path = URL(fileURLWithPath: out).appendingPathComponent("\(entry.id).hdf5").path

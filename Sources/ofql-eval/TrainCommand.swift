@@ -127,6 +127,12 @@ struct TrainRun {
             do { loaded = try loadD4RL(path: dataset) } catch { throw ValidationError("--dataset: \(error)") }
         }
         let data = loaded.transitions
+        guard data.count > 0 else { throw ValidationError("--dataset \(dataset): the dataset holds no transitions") }
+        // A file that names its environment must match that environment's widths.
+        if let envName = loaded.envID, let s = try? envSpec(envName),
+           s.observationDimension != data.obsDim || s.actionDimension != data.actDim {
+            throw ValidationError("--dataset \(dataset): observations have \(data.obsDim) columns and actions \(data.actDim), but its environment \(s.id) (metadata/env_id) has \(s.observationDimension) and \(s.actionDimension)")
+        }
         let cfg: OFQLConfig
         do { cfg = try requested.resolved(episodeReturnRange: loaded.episodeReturnRange, steps: steps) } catch {
             throw ValidationError("--dataset \(dataset): \(error)")

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -130,10 +131,11 @@ struct BadInputCLITests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-bad-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "x".write(toFile: dir + "/file.txt", atomically: false, encoding: .utf8)
         let cases: [([String], String)] = [
             (["dataset", "generate", "hopper-mediocre-v1", "--out", dir], "unknown dataset id 'hopper-mediocre-v1'"),
             (["dataset", "generate", "hopper-random-v1", "--size", "0", "--out", dir], "--size must be between 1 and 50000000"),
-            (["dataset", "generate", "hopper-random-v1", "--size", "10", "--out", dir + "/nope"], "--out: \(dir)/nope is not an existing folder"),
+            (["dataset", "generate", "hopper-random-v1", "--size", "10", "--out", dir + "/file.txt"], "--out: \(dir)/file.txt is a file, not a folder"),
             (["dataset", "verify", dir + "/missing.hdf5"], "\(dir)/missing.hdf5: no such file"),
             (["train", "--dataset", dir + "/missing.hdf5", "--out", dir + "/run"], "--dataset: \(dir)/missing.hdf5: no such file"),
             (["train", "--dataset", "x.hdf5", "--out", dir, "--algo", "ppo"], "--algo must be one of"),
@@ -155,6 +157,27 @@ struct BadInputCLITests {
         #expect(ok.status == 0, "\(ok.stderr)")
         let v = try runCLI(["dataset", "verify", dir + "/hopper-random-v1.hdf5"])
         #expect(v.status == 0 && v.stdout.hasPrefix("ok:"))
+        // Output folders are created; a dataset whose widths differ from its env's is refused.
+        let nested = try runCLI(["dataset", "generate", "hopper-random-v1", "--size", "50", "--out", dir + "/new/sub"])
+        #expect(nested.status == 0 && FileManager.default.fileExists(atPath: dir + "/new/sub/hopper-random-v1.hdf5"), "\(nested.stderr)")
+        func write(_ name: String, rows n: Int, obs: Int) throws -> String {
+            var ds = D4RLDataset(observationDimension: obs, actionDimension: 3, observations: .init(repeating: 0.1, count: n * obs),
+                                 actions: .init(repeating: 0, count: n * 3), rewards: .init(repeating: 1, count: n),
+                                 terminals: .init(repeating: false, count: n), timeouts: .init(repeating: false, count: n),
+                                 nextObservations: .init(repeating: 0.1, count: n * obs), infos: [:])
+            ds.metadata = ["env_id": .string("hopper")]
+            try ds.write(to: dir + "/" + name)
+            return dir + "/" + name
+        }
+        let narrow = try write("narrow.hdf5", rows: 40, obs: 5)
+        let mismatch = try runCLI(["train", "--dataset", narrow, "--algo", "bc", "--steps", "2", "--out", dir + "/r1"])
+        #expect(mismatch.status != 0 && mismatch.stderr.contains("observations have 5 columns") && mismatch.stderr.contains("hopper"),
+                "\(mismatch.stderr)")
+        let empty = try write("empty.hdf5", rows: 0, obs: 11)
+        let verifyEmpty = try runCLI(["dataset", "verify", empty])
+        #expect(verifyEmpty.status != 0 && (verifyEmpty.stdout + verifyEmpty.stderr).contains("no transitions"), "\(verifyEmpty.stdout)\(verifyEmpty.stderr)")
+        let trainEmpty = try runCLI(["train", "--dataset", empty, "--steps", "2", "--out", dir + "/r2"])
+        #expect(trainEmpty.status != 0 && trainEmpty.stderr.contains("--dataset"), "\(trainEmpty.stderr)")
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: dir)).contains { $0.hasSuffix(".tmp") })
     }
 }
