@@ -3,7 +3,7 @@ import BLAS
 /// The behaviour-cloning baseline as a ``Learner``: a deterministic MLP s → a trained by the
 /// squared error to the dataset's actions (mean over the batch; over action dimensions too
 /// when `flowLossReduction` is `mean`), evaluated as clip(π(s), −1, 1).
-public final class BCAgent: Learner {
+public final class BCAgent: ConfigurableLearner {
     public let config: OFQLConfig
     public let obsDim: Int, actDim: Int
     public let normalizer: ObservationNormalizer
@@ -18,14 +18,7 @@ public final class BCAgent: Learner {
     private let B: Int
     private let sN, dOut: UnsafeMutablePointer<Float>
 
-    public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,
-                              normalizer: ObservationNormalizer? = nil) throws -> BCAgent {
-        try config.validate()
-        let norm = try Learners.checkShapes(obsDim: obsDim, actDim: actDim, normalizer: normalizer)
-        return BCAgent(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: norm)
-    }
-
-    init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
+    public init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
         self.config = config; self.obsDim = obsDim; self.actDim = actDim; self.normalizer = normalizer
         B = config.batchSize
         var initRNG = Xoshiro(seed: seed)
@@ -35,8 +28,7 @@ public final class BCAgent: Learner {
                           layerNorm: config.policyLayerNorm), prefix: "policy.body", layout: &layout, maxRows: B)
         policy = ParameterBlock(layout: layout)
         net.initialize(policy.values, rng: &initRNG)
-        actorOpt = Adam(count: policy.count, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
-                        weightDecay: config.weightDecay, clipNorm: config.actorGradClip)
+        actorOpt = Adam(config, count: policy.count, clipNorm: config.actorGradClip)
         sN = .allocate(capacity: B * obsDim); dOut = .allocate(capacity: B * actDim)
     }
     deinit { sN.deallocate(); dOut.deallocate() }

@@ -139,20 +139,8 @@ public final class IQLNets<T: NetScalar> {
             y[b] = rewardScale * r[b] + rewardShift + gamma * mask[b] * value.output[b]
             ySum += y[b]
         }
-        critics.setInput(rows: B, s: s, a: a)
-        let critics = self.critics, cv = criticParams.values, cg = criticParams.grads, y = self.y, dQ = self.dQ
-        Workers.pair(parallel) { i in
-            let net = critics.nets[i], q = net.output, d = dQ + i * B
-            net.forward(cv, input: critics.input, rows: B, derivatives: true)
-            for b in 0..<B { d[b] = 2 * (q[b] - y[b]) / T(B) }
-            net.backward(cv, grads: cg, rows: B, dOutput: d, inputGrad: false)
-        }
-        var loss: T = 0, q1: T = 0
-        for i in 0..<2 {
-            for b in 0..<B { let d = critics.q(i)[b] - y[b]; loss += d * d / T(B) }
-        }
-        for b in 0..<B { q1 += critics.q(0)[b] }
-        return (loss, q1 / T(B), ySum / T(B))
+        let (loss, q1) = critics.regress(criticParams, s: s, a: a, rows: B, targets: y, scratch: dQ, parallel: parallel)
+        return (loss, q1, ySum / T(B))
     }
 
     /// GEMM multiply–adds of one update (value, weights, actor, critic steps).
@@ -167,7 +155,7 @@ public final class IQLNets<T: NetScalar> {
 /// value step, actor step (advantage weights from the new V), critic step (targets from the
 /// new V), Polyak update of the critic target. The actor's learning rate follows a cosine
 /// decay over `actorCosineSteps`. Evaluation uses the actor's mean tanh(f(s)).
-public final class IQLAgent: Learner {
+public final class IQLAgent: ConfigurableLearner {
     public let config: OFQLConfig
     public let obsDim: Int, actDim: Int
     public let normalizer: ObservationNormalizer
@@ -179,27 +167,16 @@ public final class IQLAgent: Learner {
     private let B: Int
     private let sN, s2N: UnsafeMutablePointer<Float>
 
-    public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,
-                              normalizer: ObservationNormalizer? = nil) throws -> IQLAgent {
-        try config.validate()
-        let norm = try Learners.checkShapes(obsDim: obsDim, actDim: actDim, normalizer: normalizer)
-        return IQLAgent(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: norm)
-    }
-
-    init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
+    public init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
         self.config = config; self.obsDim = obsDim; self.actDim = actDim; self.normalizer = normalizer
         B = config.batchSize
         var initRNG = Xoshiro(seed: seed)
         rng = initRNG.derived(1)
         nets = IQLNets(obsDim: obsDim, actDim: actDim, config: config, rows: B, rng: &initRNG)
-        func adam(_ n: Int, clip: Double?) -> Adam<Float> {
-            Adam(count: n, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
-                 weightDecay: config.weightDecay, clipNorm: clip)
-        }
-        actorOpt = adam(nets.actorParams.count, clip: config.actorGradClip)
-        logStdOpt = adam(nets.logStd.count, clip: nil)
-        valueOpt = adam(nets.valueParams.count, clip: config.criticGradClip)
-        criticOpt = adam(nets.criticParams.count, clip: config.criticGradClip)
+        actorOpt = Adam(config, count: nets.actorParams.count, clipNorm: config.actorGradClip)
+        logStdOpt = Adam(config, count: nets.logStd.count, clipNorm: nil)
+        valueOpt = Adam(config, count: nets.valueParams.count, clipNorm: config.criticGradClip)
+        criticOpt = Adam(config, count: nets.criticParams.count, clipNorm: config.criticGradClip)
         sN = .allocate(capacity: B * obsDim); s2N = .allocate(capacity: B * obsDim)
     }
     deinit { sN.deallocate(); s2N.deallocate() }

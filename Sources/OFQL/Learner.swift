@@ -75,6 +75,29 @@ extension Learner {
     }
 }
 
+/// A learner built from a config, its dimensions, a seed and a normaliser; ``create`` checks
+/// the config and the shapes first.
+public protocol ConfigurableLearner: Learner {
+    init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer)
+}
+
+extension ConfigurableLearner {
+    public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,
+                              normalizer: ObservationNormalizer? = nil) throws -> Self {
+        try config.validate()
+        let norm = try Learners.checkShapes(obsDim: obsDim, actDim: actDim, normalizer: normalizer)
+        return Self(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: norm)
+    }
+}
+
+extension Adam where T == Float {
+    /// Adam with the config's β₁, β₂, ε and weight decay.
+    convenience init(_ config: OFQLConfig, count: Int, clipNorm: Double?) {
+        self.init(count: count, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
+                  weightDecay: config.weightDecay, clipNorm: clipNorm)
+    }
+}
+
 /// Builds the learner a config names.
 public enum Learners {
     public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,

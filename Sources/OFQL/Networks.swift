@@ -283,4 +283,27 @@ public final class CriticEnsemble<T: NetScalar> {
 
     /// Q values of network i (rows values).
     public func q(_ i: Int) -> UnsafeMutablePointer<T> { nets[i].output }
+
+    /// Regression of every network on targets y: loss Σ_i mean_b (Q_i(s, a) − y_b)², its
+    /// gradient written into `params.grads` (each network in its own slice). `scratch` holds
+    /// count × rows values. Returns the loss and mean Q_1.
+    public func regress(_ params: ParameterBlock<T>, s: UnsafePointer<T>, a: UnsafePointer<T>, rows: Int,
+                        targets y: UnsafePointer<T>, scratch: UnsafeMutablePointer<T>, parallel: Bool) -> (loss: T, q1Mean: T) {
+        precondition(nets.count == 2 || !parallel, "the two-worker split pairs two networks")
+        setInput(rows: rows, s: s, a: a)
+        let nets = self.nets, input = UnsafePointer(self.input), pv = params.values, pg = params.grads
+        let fit = { (i: Int) in
+            let net = nets[i], q = net.output, d = scratch + i * rows
+            net.forward(pv, input: input, rows: rows, derivatives: true)
+            for b in 0..<rows { d[b] = 2 * (q[b] - y[b]) / T(rows) }
+            net.backward(pv, grads: pg, rows: rows, dOutput: d, inputGrad: false)
+        }
+        if nets.count == 2 { Workers.pair(parallel) { fit($0) } } else { for i in nets.indices { fit(i) } }
+        var loss: T = 0, q1: T = 0
+        for i in nets.indices {
+            for b in 0..<rows { let d = q(i)[b] - y[b]; loss += d * d / T(rows) }
+        }
+        for b in 0..<rows { q1 += q(0)[b] }
+        return (loss, q1 / T(rows))
+    }
 }

@@ -62,20 +62,8 @@ public final class TD3BCNets<T: NetScalar> {
             y[b] = rewardScale * r[b] + rewardShift + gamma * mask[b] * Swift.min(critics.q(0)[b], critics.q(1)[b])
             ySum += y[b]
         }
-        critics.setInput(rows: B, s: s, a: a)
-        let cv = criticParams.values, cg = criticParams.grads, y = self.y, dQ = self.dQ
-        Workers.pair(parallel) { i in
-            let net = critics.nets[i], q = net.output, d = dQ + i * B
-            net.forward(cv, input: critics.input, rows: B, derivatives: true)
-            for b in 0..<B { d[b] = 2 * (q[b] - y[b]) / T(B) }
-            net.backward(cv, grads: cg, rows: B, dOutput: d, inputGrad: false)
-        }
-        var loss: T = 0, q1: T = 0
-        for i in 0..<2 {
-            for b in 0..<B { let d = critics.q(i)[b] - y[b]; loss += d * d / T(B) }
-        }
-        for b in 0..<B { q1 += critics.q(0)[b] }
-        return CriticResult(loss: loss, qMean: q1 / T(B), targetMean: ySum / T(B))
+        let (loss, q1) = critics.regress(criticParams, s: s, a: a, rows: B, targets: y, scratch: dQ, parallel: parallel)
+        return CriticResult(loss: loss, qMean: q1, targetMean: ySum / T(B))
     }
 
     /// What one actor loss evaluation measured.
@@ -137,7 +125,7 @@ public final class TD3BCNets<T: NetScalar> {
 /// TD3+BC as a ``Learner`` (Fujimoto & Gu 2021, arXiv 2106.06860, Algorithm 1): every update
 /// is a critic step; every `policyDelay`-th update also an actor step and Polyak updates of
 /// both targets. Evaluation uses the online actor, as the authors' code does.
-public final class TD3BCAgent: Learner {
+public final class TD3BCAgent: ConfigurableLearner {
     public let config: OFQLConfig
     public let obsDim: Int, actDim: Int
     public let normalizer: ObservationNormalizer
@@ -151,23 +139,14 @@ public final class TD3BCAgent: Learner {
     /// The latest actor step's metrics, carried on the critic-only updates between actor steps.
     private var lastActor = UpdateMetrics()
 
-    public static func create(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64,
-                              normalizer: ObservationNormalizer? = nil) throws -> TD3BCAgent {
-        try config.validate()
-        let norm = try Learners.checkShapes(obsDim: obsDim, actDim: actDim, normalizer: normalizer)
-        return TD3BCAgent(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: norm)
-    }
-
-    init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
+    public init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
         self.config = config; self.obsDim = obsDim; self.actDim = actDim; self.normalizer = normalizer
         B = config.batchSize
         var initRNG = Xoshiro(seed: seed)
         rng = initRNG.derived(1)
         nets = TD3BCNets(obsDim: obsDim, actDim: actDim, config: config, rows: B, rng: &initRNG)
-        actorOpt = Adam(count: nets.actorParams.count, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
-                        weightDecay: config.weightDecay, clipNorm: config.actorGradClip)
-        criticOpt = Adam(count: nets.criticParams.count, beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEps,
-                         weightDecay: config.weightDecay, clipNorm: config.criticGradClip)
+        actorOpt = Adam(config, count: nets.actorParams.count, clipNorm: config.actorGradClip)
+        criticOpt = Adam(config, count: nets.criticParams.count, clipNorm: config.criticGradClip)
         sN = .allocate(capacity: B * obsDim); s2N = .allocate(capacity: B * obsDim); smoothing = .allocate(capacity: B * actDim)
     }
     deinit { sN.deallocate(); s2N.deallocate(); smoothing.deallocate() }

@@ -25,25 +25,12 @@ struct IQLTests {
         }
     }
 
-    func checkGradient(_ block: ParameterBlock<Double>, analytic: [Double], loss: () -> Double) {
-        let h = 1e-6
-        var worst = 0.0
-        for i in 0..<block.count {
-            let x = block.values[i]
-            block.values[i] = x + h; let up = loss()
-            block.values[i] = x - h; let down = loss()
-            block.values[i] = x
-            let fd = (up - down) / (2 * h)
-            worst = max(worst, abs(fd - analytic[i]) / max(1e-4, abs(fd) + abs(analytic[i])))
-        }
-        #expect(worst < 1e-5, "worst relative error \(worst) over \(block.count) parameters")
-    }
 
     @Test func valueLossGradientMatchesFiniteDifferences() {
         let nets = tinyNets(), b = Batch(rows: 6, seed: 5)
         let first = nets.valueLoss(s: b.s, a: b.a, expectile: 0.8)
         #expect(first.loss > 0)
-        checkGradient(nets.valueParams, analytic: nets.valueParams.gradArray) { nets.valueLoss(s: b.s, a: b.a, expectile: 0.8).loss }
+        checkParameterGradient(nets.valueParams, analytic: nets.valueParams.gradArray) { nets.valueLoss(s: b.s, a: b.a, expectile: 0.8).loss }
     }
 
     @Test func actorLossGradientsMatchFiniteDifferences() {
@@ -54,8 +41,8 @@ struct IQLTests {
         #expect(w.allSatisfy { $0 > 0 && $0 <= 100 })
         _ = nets.actorLoss(s: b.s, a: b.a, weights: w)
         let dTheta = nets.actorParams.gradArray, dLogStd = nets.logStd.gradArray
-        checkGradient(nets.actorParams, analytic: dTheta) { nets.actorLoss(s: b.s, a: b.a, weights: w) }
-        checkGradient(nets.logStd, analytic: dLogStd) { nets.actorLoss(s: b.s, a: b.a, weights: w) }
+        checkParameterGradient(nets.actorParams, analytic: dTheta) { nets.actorLoss(s: b.s, a: b.a, weights: w) }
+        checkParameterGradient(nets.logStd, analytic: dLogStd) { nets.actorLoss(s: b.s, a: b.a, weights: w) }
         // Outside [−5, 2] log σ is clipped and gets no gradient.
         nets.logStd.values[1] = 3
         _ = nets.actorLoss(s: b.s, a: b.a, weights: w)
@@ -78,7 +65,7 @@ struct IQLTests {
         let nets = tinyNets(), b = Batch(rows: 6, seed: 8)
         let first = nets.criticLoss(s: b.s, a: b.a, r: b.r, s2: b.s2, mask: b.mask, gamma: 0.9, rewardScale: 3, rewardShift: -1)
         #expect(first.loss > 0)
-        checkGradient(nets.criticParams, analytic: nets.criticParams.gradArray) {
+        checkParameterGradient(nets.criticParams, analytic: nets.criticParams.gradArray) {
             nets.criticLoss(s: b.s, a: b.a, r: b.r, s2: b.s2, mask: b.mask, gamma: 0.9, rewardScale: 3, rewardShift: -1).loss
         }
     }
@@ -108,17 +95,7 @@ struct IQLTests {
     }
 
     @Test func advantageWeightingMovesThePolicyTowardTheRewardedAction() throws {
-        var rng = Xoshiro(seed: 41)
-        let n = 1024
-        var obs: [Float] = [], act: [Float] = [], rew: [Float] = []
-        for i in 0..<n {
-            obs.append(Float(rng.uniform() * 2 - 1))
-            let good = i % 2 == 0
-            act.append((good ? 0.5 : -0.5) + Float(0.04 * rng.normal()))
-            rew.append(good ? 1 : 0)
-        }
-        let data = try Transitions(observations: obs, actions: act, rewards: rew, nextObservations: obs,
-                                   terminals: [Float](repeating: 1, count: n), obsDim: 1, actDim: 1)
+        let data = try banditTransitions()
         func meanAction(temperature: Double) throws -> Float {
             var c = OFQLConfig.defaults(for: .iql)
             c.hidden = [32, 32]; c.criticHidden = [32, 32]; c.batchSize = 128

@@ -71,23 +71,8 @@ struct LearningTests {
         #expect(maxRadius < 0.2, "the MSE regressor should sit at the mean (0, 0); max radius \(maxRadius)")
     }
 
-    /// Bandit: actions −0.5 (reward 0) and +0.5 (reward 1) in equal numbers, terminal after one step.
-    func banditData() throws -> Transitions {
-        var rng = Xoshiro(seed: 41)
-        let n = 1024
-        var obs: [Float] = [], act: [Float] = [], rew: [Float] = []
-        for i in 0..<n {
-            obs.append(Float(rng.uniform() * 2 - 1))
-            let good = i % 2 == 0
-            act.append((good ? 0.5 : -0.5) + Float(0.04 * rng.normal()))
-            rew.append(good ? 1 : 0)
-        }
-        return try Transitions(observations: obs, actions: act, rewards: rew, nextObservations: obs,
-                               terminals: [Float](repeating: 1, count: n), obsDim: 1, actDim: 1)
-    }
-
     @Test func qTermMovesThePolicyToTheBetterAction() throws {
-        let data = try banditData()
+        let data = try banditTransitions()
         func goodFraction(eta: Double) throws -> Double {
             var c = smallConfig(.ofql)
             c.eta = eta

@@ -27,20 +27,6 @@ struct TD3BCTests {
         }
     }
 
-    /// Central differences of `loss` in every parameter of `block`, against `grads`.
-    func checkGradient(_ block: ParameterBlock<Double>, analytic: [Double], loss: () -> Double) {
-        let h = 1e-6
-        var worst = 0.0
-        for i in 0..<block.count {
-            let x = block.values[i]
-            block.values[i] = x + h; let up = loss()
-            block.values[i] = x - h; let down = loss()
-            block.values[i] = x
-            let fd = (up - down) / (2 * h)
-            worst = max(worst, abs(fd - analytic[i]) / max(1e-4, abs(fd) + abs(analytic[i])))
-        }
-        #expect(worst < 1e-5, "worst relative error \(worst) over \(block.count) parameters")
-    }
 
     @Test func criticLossGradientMatchesFiniteDifferences() {
         let nets = tinyNets(), b = Batch(rows: 5, seed: 3)
@@ -51,7 +37,7 @@ struct TD3BCTests {
         let result = nets.criticLoss(s: b.s, a: b.a, r: b.r, s2: b.s2, mask: b.mask, smoothing: b.xi, gamma: 0.9,
                                      rewardScale: 2, rewardShift: -0.5)
         #expect(result.loss > 0)
-        checkGradient(nets.criticParams, analytic: nets.criticParams.gradArray, loss: loss)
+        checkParameterGradient(nets.criticParams, analytic: nets.criticParams.gradArray, loss: loss)
     }
 
     @Test func actorLossGradientMatchesFiniteDifferences() {
@@ -66,7 +52,7 @@ struct TD3BCTests {
         #expect(abs(first.lambda - 2.5 / meanAbs) < 1e-12 * first.lambda)
         #expect(abs(first.loss - (first.qTerm + first.bcTerm)) < 1e-12)
         // λ is detached: hold it at the value of the analytic pass.
-        checkGradient(nets.actorParams, analytic: analytic) {
+        checkParameterGradient(nets.actorParams, analytic: analytic) {
             nets.actorLoss(s: b.s, a: b.a, alpha: 2.5, lambda: first.lambda).loss
         }
     }
@@ -89,23 +75,8 @@ struct TD3BCTests {
         }
     }
 
-    /// One-step bandit: actions −0.5 (reward 0) and +0.5 (reward 1) in equal numbers.
-    func banditData() throws -> Transitions {
-        var rng = Xoshiro(seed: 41)
-        let n = 1024
-        var obs: [Float] = [], act: [Float] = [], rew: [Float] = []
-        for i in 0..<n {
-            obs.append(Float(rng.uniform() * 2 - 1))
-            let good = i % 2 == 0
-            act.append((good ? 0.5 : -0.5) + Float(0.04 * rng.normal()))
-            rew.append(good ? 1 : 0)
-        }
-        return try Transitions(observations: obs, actions: act, rewards: rew, nextObservations: obs,
-                               terminals: [Float](repeating: 1, count: n), obsDim: 1, actDim: 1)
-    }
-
     @Test func qTermMovesThePolicyTowardTheRewardedAction() throws {
-        let data = try banditData()
+        let data = try banditTransitions()
         func meanAction(alpha: Double) throws -> Float {
             var c = OFQLConfig.defaults(for: .td3bc)
             c.hidden = [32, 32]; c.criticHidden = [32, 32]; c.batchSize = 128
