@@ -216,6 +216,7 @@ public struct D4RLDataset: Sendable {
         guard FileManager.default.fileExists(atPath: dir) else {
             throw DatasetFileError(file: path, message: "folder \(dir) does not exist")
         }
+        AtomicFiles.removeStaleTemporaries(of: url.lastPathComponent, in: dir)
         let tmp = dir + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         do {
             do {

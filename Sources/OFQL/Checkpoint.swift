@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 
 /// Everything in a checkpoint besides tensors (`checkpoint.json`).
@@ -10,6 +11,9 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     public var actDim: Int
     /// Free-form dataset identity (file name, env id, ...).
     public var datasetID: String
+    /// The environment the dataset was collected in (its `metadata/env_id`), for evaluation;
+    /// nil when unknown or in older checkpoints.
+    public var envID: String? = nil
     /// The seed the run started from.
     public var seed: UInt64
     public var config: OFQLConfig
@@ -45,10 +49,11 @@ public enum Checkpoint {
     public static let formatVersion = 1
 
     /// Writes `learner` to the folder `dir` (replacing it if it exists).
-    public static func save(_ learner: any Learner, to dir: URL, datasetID: String, seed: UInt64,
+    public static func save(_ learner: any Learner, to dir: URL, datasetID: String, envID: String? = nil, seed: UInt64,
                             trainerRNG: Xoshiro? = nil, blasThreads: Int = 1) throws {
         let fm = FileManager.default
-        let tmp = dir.deletingLastPathComponent().appendingPathComponent(".\(dir.lastPathComponent).tmp-\(getpid())")
+        AtomicFiles.removeStaleTemporaries(of: dir.lastPathComponent, in: dir.deletingLastPathComponent().path)
+        let tmp = dir.deletingLastPathComponent().appendingPathComponent(AtomicFiles.temporaryName(for: dir.lastPathComponent))
         try? fm.removeItem(at: tmp)
         try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
 
@@ -70,7 +75,7 @@ public enum Checkpoint {
 
         func adamStep(_ prefix: String) -> Int { sets.compactMap { $0.optimizer }.first { $0.prefix == prefix }?.adam.step ?? 0 }
         let info = CheckpointInfo(formatVersion: formatVersion, step: learner.step, obsDim: learner.obsDim, actDim: learner.actDim,
-                                  datasetID: datasetID, seed: seed, config: learner.config, agentRNG: learner.rng,
+                                  datasetID: datasetID, envID: envID, seed: seed, config: learner.config, agentRNG: learner.rng,
                                   trainerRNG: trainerRNG, blasThreads: blasThreads,
                                   actorAdamStep: adamStep("actor"), criticAdamStep: adamStep("critic"),
                                   adamSteps: Dictionary(uniqueKeysWithValues: sets.compactMap { $0.optimizer.map { ($0.prefix, $0.adam.step) } }))
@@ -154,7 +159,8 @@ public enum Checkpoint {
 
     /// Writes `data` to a temporary sibling and renames it over `url`.
     public static func writeAtomically(_ data: Data, to url: URL) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        AtomicFiles.removeStaleTemporaries(of: url.lastPathComponent, in: url.deletingLastPathComponent().path)
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(AtomicFiles.temporaryName(for: url.lastPathComponent))
         try data.write(to: tmp)
         guard rename(tmp.path, url.path) == 0 else {
             let e = errno

@@ -182,19 +182,13 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
     public static func defaults(for algo: Algorithm) -> OFQLConfig {
         var c = OFQLConfig()
         c.algo = algo
-        if algo == .td3bc {
+        if algo == .td3bc || algo == .iql {
             c.hidden = [256, 256]; c.criticHidden = [256, 256]
             c.activation = .relu; c.criticActivation = .relu
             c.policyEMA = false
             c.normalizeObservations = true
         }
-        if algo == .iql {
-            c.hidden = [256, 256]; c.criticHidden = [256, 256]
-            c.activation = .relu; c.criticActivation = .relu
-            c.policyEMA = false
-            c.normalizeObservations = true
-            c.rewardScaleFromReturns = true
-        }
+        if algo == .iql { c.rewardScaleFromReturns = true }
         return c
     }
 

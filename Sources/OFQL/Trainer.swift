@@ -34,6 +34,8 @@ public final class Trainer {
     public let agent: any Learner
     public let data: Transitions
     public let datasetID: String
+    /// The dataset's environment, stored in checkpoints so evaluation needs no `--env`.
+    public let envID: String?
     public let seed: UInt64
     /// Output folder (nil: nothing written).
     public let outDir: String?
@@ -43,10 +45,11 @@ public final class Trainer {
     private var indices: [Int]
 
     /// A fresh run: builds the agent (normaliser from `data` when the config asks for it).
-    public init(config: OFQLConfig, data: Transitions, seed: UInt64, datasetID: String, outDir: String?) throws {
+    public init(config: OFQLConfig, data: Transitions, seed: UInt64, datasetID: String, envID: String? = nil,
+                outDir: String?) throws {
         let norm = config.normalizeObservations ? data.observationStatistics() : .identity(data.obsDim)
         agent = try Learners.create(config: config, obsDim: data.obsDim, actDim: data.actDim, seed: seed, normalizer: norm)
-        self.data = data; self.datasetID = datasetID; self.seed = seed; self.outDir = outDir
+        self.data = data; self.datasetID = datasetID; self.envID = envID; self.seed = seed; self.outDir = outDir
         rng = Xoshiro(seed: seed).derived(2)
         batch = TransitionBatch(capacity: config.batchSize, obsDim: data.obsDim, actDim: data.actDim)
         indices = .init(repeating: 0, count: config.batchSize)
@@ -57,7 +60,8 @@ public final class Trainer {
     }
 
     private init(agent: any Learner, info: CheckpointInfo, data: Transitions, outDir: String) {
-        self.agent = agent; self.data = data; self.datasetID = info.datasetID; self.seed = info.seed; self.outDir = outDir
+        self.agent = agent; self.data = data; self.datasetID = info.datasetID; self.envID = info.envID; self.seed = info.seed
+        self.outDir = outDir
         rng = info.trainerRNG ?? Xoshiro(seed: info.seed).derived(2)
         batch = TransitionBatch(capacity: agent.config.batchSize, obsDim: data.obsDim, actDim: data.actDim)
         indices = .init(repeating: 0, count: agent.config.batchSize)
@@ -137,7 +141,7 @@ public final class Trainer {
         let name = String(format: "step-%09d", step)
         let root = outDir + "/checkpoints"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try Checkpoint.save(agent, to: URL(fileURLWithPath: root + "/" + name), datasetID: datasetID, seed: seed,
+        try Checkpoint.save(agent, to: URL(fileURLWithPath: root + "/" + name), datasetID: datasetID, envID: envID, seed: seed,
                             trainerRNG: rng, blasThreads: Swift.max(BLASRuntime.threads, agent.workers))
         try Checkpoint.writeAtomically(Data((name + "\n").utf8), to: URL(fileURLWithPath: root + "/latest"))
         let all = (try? FileManager.default.contentsOfDirectory(atPath: root))?.filter { $0.hasPrefix("step-") }.sorted() ?? []

@@ -37,7 +37,7 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Roll out a policy on Dispatch workers and report returns and normalised scores.")
 
-    @Option(help: "Environment id (see `ofql-eval envs list`); default for --checkpoint: the training dataset's env.") var env: String?
+    @Option(help: "Environment id (see `ofql-eval envs list`); default for --checkpoint: the env stored in the checkpoint, else the training dataset's.") var env: String?
     @Option(help: "random, expert, medium (locomotion) or a scripted planner name.") var policy: String?
     @Option(help: "A trained policy: a run folder or a checkpoints/step-N folder.") var checkpoint: String?
     @Option(help: "Noise std of scripted behaviour policies.") var noise: Float = 0
@@ -59,7 +59,7 @@ struct EvaluateCommand: ParsableCommand {
         if let checkpoint {
             let loaded: (policy: CheckpointPolicy, info: CheckpointInfo)
             do { loaded = try CheckpointPolicy.load(checkpoint) } catch { throw ValidationError("--checkpoint: \(error)") }
-            let envName = env ?? (try? DatasetCatalog.entry(loaded.info.datasetID).env.rawValue)
+            let envName = env ?? loaded.info.envID ?? (try? DatasetCatalog.entry(loaded.info.datasetID).env.rawValue)
             guard let envName else {
                 throw ValidationError("--env is required: the checkpoint's dataset '\(loaded.info.datasetID)' is not a catalog id")
             }

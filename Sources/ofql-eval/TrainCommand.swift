@@ -157,7 +157,7 @@ struct TrainRun {
             }
             if !quiet { Log.info("resuming \(out) at step \(trainer.step)") }
         } else {
-            trainer = try Trainer(config: cfg, data: data, seed: seed, datasetID: loaded.datasetID, outDir: out)
+            trainer = try Trainer(config: cfg, data: data, seed: seed, datasetID: loaded.datasetID, envID: loaded.envID, outDir: out)
         }
         // `threads` cores for the learner: two update workers over single-threaded BLAS when ≥ 2.
         trainer.agent.useCores(threads)

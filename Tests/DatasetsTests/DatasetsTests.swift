@@ -218,6 +218,21 @@ struct DatasetsTests {
         #expect(throws: DatasetFileError.self) { try handMade().write(to: dir + "/no/such/folder/x.hdf5") }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["keep.hdf5"])
     }
+
+    @Test func aKilledWritersTemporaryIsRemovedByTheNextWrite() throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 4194303 is above Linux's default pid_max, so no process has it; pid 1 always exists.
+        let dead = ".d.hdf5.4194303.17.tmp", deadCheckpoint = ".d.hdf5.tmp-4194303"
+        let live = ".d.hdf5.1.17.tmp", own = ".d.hdf5.tmp-\(getpid())", other = ".e.hdf5.4194303.17.tmp"
+        for f in [dead, deadCheckpoint, live, own, other] { FileManager.default.createFile(atPath: dir + "/" + f, contents: Data([1])) }
+        let ds = D4RLDataset(observationDimension: 1, actionDimension: 1, observations: [0, 1], actions: [0, 0], rewards: [0, 0],
+                             terminals: [false, true], timeouts: [false, false], nextObservations: [1, 2], infos: [:])
+        try ds.write(to: dir + "/d.hdf5")
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
+        #expect(left == [live, own, other, "d.hdf5"], "\(left)")
+    }
+
 }
 
 @Test("summary statistics")
@@ -225,4 +240,5 @@ func summary() {
     let s = Summary([1, 2, 3, 4])
     #expect(s.mean == 2.5 && s.min == 1 && s.max == 4 && s.count == 4)
     #expect(abs(s.std - 1.118033988749895) < 1e-12)
+
 }

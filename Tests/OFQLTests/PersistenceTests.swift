@@ -45,9 +45,9 @@ struct PersistenceTests {
         try t.run(until: 5, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
         try withTemporaryDirectory { dir in
             let url = URL(fileURLWithPath: dir + "/ckpt")
-            try Checkpoint.save(t.agent, to: url, datasetID: "tiny", seed: 7)
+            try Checkpoint.save(t.agent, to: url, datasetID: "tiny", envID: "hopper", seed: 7)
             let (b, info) = try Checkpoint.load(from: url)
-            #expect(info.step == 5 && info.config == cfg && info.datasetID == "tiny")
+            #expect(info.step == 5 && info.config == cfg && info.datasetID == "tiny" && info.envID == "hopper")
             let sa = allState(t.agent), sb = allState(b)
             for k in sa.indices { #expect(sa[k].map(\.bitPattern) == sb[k].map(\.bitPattern), "state block \(k)") }
             #expect(b.rng == t.agent.rng && b.step == t.agent.step && b.normalizer == t.agent.normalizer)
