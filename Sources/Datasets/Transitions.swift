@@ -15,7 +15,7 @@ public struct EpisodeSpan: Sendable, Equatable {
 /// Transitions ready for Q-learning: every row has a true next observation and a
 /// bootstrap mask that only real terminations clear.
 ///
-/// How the usual `qlearning_dataset` pitfalls are avoided (ecosystem notes §1.2):
+/// How the usual pitfalls of D4RL's `qlearning_dataset` (Fu et al. 2020, arXiv 2004.07219) are avoided:
 /// 1. Next observations come from `next_observations` when the file has them; otherwise from
 ///    `observations[i + 1]` only inside an episode, never across an episode boundary.
 /// 2. Time-limit steps are kept when their next observation is stored (their reward is not

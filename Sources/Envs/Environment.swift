@@ -1,7 +1,7 @@
 /// A Gymnasium-shaped environment: seeded `reset`, `step` with separate `terminated`
 /// and `truncated`, and a fast path that writes into caller-provided buffers.
 ///
-/// Every bundled env (locomotion now; maze and kitchen later) conforms. The fast path
+/// Every bundled env (locomotion, maze, kitchen) conforms. The fast path
 /// (`reset(seed:observation:)`, `step(action:observation:)`) performs no allocation per
 /// step; the array API in the extension below is a convenience built on it.
 ///

@@ -476,9 +476,8 @@ public final class OFQLAgent: Learner {
 
 /// Owns a list of buffers freed together.
 final class Workspace {
-    let capacity: Int
     private(set) var slots: [UnsafeMutablePointer<Float>] = []
-    init(capacity: Int = 0) { self.capacity = capacity }
+    init() {}
     func alloc(_ n: Int, value: Float = 0) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, n))
         p.initialize(repeating: value, count: Swift.max(1, n))

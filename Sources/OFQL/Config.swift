@@ -30,7 +30,7 @@ public enum FlowLossReduction: String, Codable, Sendable {
     case mean
 }
 
-/// How the Q term of the actor loss is normalised (algorithm.md §1.2 eq. 11).
+/// How the Q term of the actor loss is normalised (arXiv 2508.13904 eq. 11).
 public enum QNormalization: String, Codable, Sendable {
     /// DQL code: Q from a critic i drawn at random (p = 0.5) on policy actions, divided by the
     /// detached mean |Q_j| of the other critic on the same actions.
@@ -48,7 +48,7 @@ public enum EMAWarmup: String, Codable, Sendable {
     case copy
 }
 
-/// Every knob of OFQL training, with the defaults of algorithm.md §1.4 (PAPER / DQL-CODE).
+/// Every knob of training, with OFQL's defaults (PAPER: arXiv 2508.13904 App. B; DQL-CODE: the Diffusion-QL code of arXiv 2208.06193).
 ///
 /// Decoding accepts any subset of the keys (missing keys keep their defaults) and rejects
 /// unknown keys by name, so a typo in a config file is an error, not a silent default.

@@ -1,15 +1,5 @@
 import Datasets
 
-/// Loads a D4RL-layout HDF5 file into ``Transitions`` for training.
-///
-/// Next observations and bootstrap masks follow ``Datasets/QTransitions``: stored
-/// `next_observations` are used when present, no next state crosses an episode boundary,
-/// only `terminals` clear the mask (timeouts bootstrap), and rows whose next state is
-/// unknown are dropped. Errors name the file and the key.
-public func loadD4RLTransitions(path: String) throws -> Transitions {
-    try loadD4RL(path: path).transitions
-}
-
 /// A loaded training dataset and what its file says about itself.
 public struct LoadedDataset: Sendable {
     public var transitions: Transitions
@@ -24,7 +14,13 @@ public struct LoadedDataset: Sendable {
     public var episodeReturnRange: ClosedRange<Double>? = nil
 }
 
-/// ``loadD4RLTransitions(path:)`` plus the dataset id, env id and the number of rows dropped.
+/// Loads a D4RL-layout HDF5 file for training: its ``Transitions``, dataset id, env id,
+/// rows dropped and episode-return range.
+///
+/// Next observations and bootstrap masks follow ``Datasets/QTransitions``: stored
+/// `next_observations` are used when present, no next state crosses an episode boundary,
+/// only `terminals` clear the mask (timeouts bootstrap), and rows whose next state is
+/// unknown are dropped. Errors name the file and the key.
 public func loadD4RL(path: String) throws -> LoadedDataset {
     let ds = try D4RLDataset.load(path, loadInfos: false)
     var limit: Int? = nil

@@ -1,7 +1,7 @@
 /// The MeanFlow pieces of OFQL's flow behaviour-cloning loss, as free functions over buffers
 /// so that tests can plug in closed-form velocity fields.
 ///
-/// Conventions (algorithm.md §1.1): t = 0 is data, t = 1 is noise, r ≤ t.
+/// Conventions (MeanFlow, arXiv 2505.13447 §3, as OFQL, arXiv 2508.13904 §3): t = 0 is data, t = 1 is noise, r ≤ t.
 public enum MeanFlow {
     /// Draws (t, r) for `n` rows (eq. 7): two independent draws from the time sampler,
     /// t = max, r = min; then with probability `flowRatio` (= P(r = t)) r ← t.

@@ -50,7 +50,7 @@ public final class PolicySampler {
         precondition(layout == source.layout, "sampler layout differs from the policy's")
         params = ParameterBlock(layout: layout)
         params.copyValues(from: source)
-        work = Workspace(capacity: self.maxRows)
+        work = Workspace()
         s = work.alloc(self.maxRows * obsDim)
         r = work.alloc(self.maxRows)
         t = work.alloc(self.maxRows, value: 1)

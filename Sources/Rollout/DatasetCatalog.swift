@@ -31,7 +31,7 @@ public struct DatasetEntry: Sendable, Equatable {
     public var summary: String
 }
 
-/// The bundled dataset catalog (design.md): locomotion, maze and kitchen stand-ins of D4RL.
+/// The bundled dataset catalog: locomotion, maze and kitchen stand-ins of D4RL (arXiv 2004.07219).
 public enum DatasetCatalog {
     /// The version of every dataset id, except where ``versions`` says otherwise.
     public static let version = 1

@@ -14,7 +14,7 @@ struct ContractTests {
         #expect(failures.isEmpty, "\(failures)")
     }
 
-    @Test("the unregistered mixed-target kitchen spec passes the env checker too")
+    @Test("the mixed-target kitchen spec (kitchen-mixed) passes the env checker too")
     func mixedChecker() {
         let failures = EnvChecker(spec: Kitchen.mixedSpec, trajectorySteps: 100).run()
         #expect(failures.isEmpty, "\(failures)")
