@@ -19,7 +19,8 @@ case $algo in
 esac
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(json.loads(sys.argv[2] or "{}")); print(json.dumps(d))' "$base" "$extra" > "$cfg"
 "$bin" train --dataset "$data" --algo "$algo" --config "$cfg" --steps "$steps" --seed "$seed" --out "$run" \
-  --eval-every "$steps" --eval-episodes 150 --eval-seed 1000000 --checkpoint-every 0 --log-every 1000 > "$run/summary.json"
+  --eval-every "$steps" --eval-episodes 150 --eval-seed 1000000 --checkpoint-every 0 --log-every 1000 \
+  --threads "${THREADS:-2}" > "$run/summary.json"
 python3 - "$run" "$id" "$algo" "$seed" "$steps" "$cells" <<'PY'
 import hashlib, json, sys
 run, ds, algo, seed, steps, cells = sys.argv[1:]
