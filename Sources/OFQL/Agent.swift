@@ -246,57 +246,91 @@ public final class OFQLAgent: Learner {
 
     private func diverged(_ what: String) -> TrainingError { .diverged(step: step, what: what) }
 
-    private func updateOFQL(_ batch: TransitionBatch) throws -> UpdateMetrics {
-        let net = policyNet, critics = critics, critic = critic, criticTarget = criticTarget
-        let A = actDim, O = obsDim, nQ = config.maxQBackup ? config.maxQSamples : 1
-        var m = UpdateMetrics()
+    /// The rows of the stacked policy pass (one forward of u_θ per update): the flow rows
+    /// (z_t, r, t) of the flow-BC loss, the one-step rows (ε, 0, 1) of the actor's Q term, the
+    /// next-state rows (ε', 0, 1) of the critic target when they are fused into the same pass
+    /// (no EMA, no max-Q), then one tangent row per flow row carrying the JVP along (v, 0, 1).
+    struct PolicyStack {
+        let batch: Int
+        let fusedNext: Bool
+        var flow: Range<Int> { 0..<batch }
+        var oneStep: Range<Int> { batch..<(2 * batch) }
+        /// The critic target's next-action rows (fused only).
+        var next: Range<Int> { (2 * batch)..<(3 * batch) }
+        var primalRows: Int { fusedNext ? 3 * batch : 2 * batch }
+        /// First tangent row (the JVP of flow row i is row `tangent + i`).
+        var tangent: Int { primalRows }
+    }
 
+    private var stack: PolicyStack { PolicyStack(batch: B, fusedNext: fusedNext) }
+
+    /// The noise of one update, drawn in a fixed order: flow ε, (t, r), one-step ε, next-action
+    /// ε, and the critic the DQL normaliser differentiates.
+    private func drawNoise(nQ: Int) -> Int {
+        rng.fillNormal(epsFlow, count: B * actDim)
+        MeanFlow.sampleTimes(B, config: config, rng: &rng, t: tFlow, r: rFlow)
+        rng.fillNormal(aPi, count: B * actDim)               // ε for a_θ(s, ε), kept in aPi for now
+        rng.fillNormal(epsNext, count: nQ * B * actDim)
+        return config.qNormalization == .dql ? rng.index(2) : 0
+    }
+
+    /// One OFQL update (arXiv 2508.13904 Algorithm 1): critic step (eq. 9–10), actor step
+    /// (eq. 5–8, 11), targets (eq. 12). The policy runs once on the ``PolicyStack``.
+    private func updateOFQL(_ batch: TransitionBatch) throws -> UpdateMetrics {
+        let nQ = config.maxQBackup ? config.maxQSamples : 1
         // Two workers (see `workers`): fork–join at a coarse grain, Q_1 | Q_2 for critic work and
         // row halves of the policy's forward and backward (MLP.forward/backward(parallel:)).
-        let pairParallel = twoWorkers ?? (workers >= 2 && BLASRuntime.threads == 1)
-
-        // Noise, in a fixed order: flow ε, (t, r), one-step ε, next-action ε, critic choice.
-        rng.fillNormal(epsFlow, count: B * A)
-        MeanFlow.sampleTimes(B, config: config, rng: &rng, t: tFlow, r: rFlow)
-        rng.fillNormal(aPi, count: B * A)                    // ε for a_θ(s, ε), kept in aPi for now
-        rng.fillNormal(epsNext, count: nQ * B * A)
-        let chosen = config.qNormalization == .dql ? rng.index(2) : 0
-
+        let parallel = twoWorkers ?? (workers >= 2 && BLASRuntime.threads == 1)
+        let chosen = drawNoise(nQ: nQ)
         // Flow inputs (eq. 1): z_t = (1 − t)a + tε, v = ε − a.
-        MeanFlow.interpolate(rows: B, dim: A, a: batch.actions, eps: epsFlow, t: tFlow, z: zStack, v: v)
+        MeanFlow.interpolate(rows: B, dim: actDim, a: batch.actions, eps: epsFlow, t: tFlow, z: zStack, v: v)
+        if !fusedNext { targetPolicyNextActions(nQ: nQ, parallel: parallel) }
+        policyForward(parallel: parallel)
+        var m = UpdateMetrics()
+        let datasetAbsQ = try criticStep(batch, nQ: nQ, metrics: &m, parallel: parallel)
+        try actorStep(chosen: chosen, datasetAbsQ: datasetAbsQ, metrics: &m, parallel: parallel)
+        updateTargets()
+        return m
+    }
 
-        // Next action for the critic target (eq. 9) when it needs its own forward pass.
-        if !fusedNext {
-            let rows = nQ * B
-            for n in 0..<nQ { (sNextRep + n * B * O).update(from: s2N, count: B * O) }
-            net.forward(targetPolicy.values, rows: rows, s: sNextRep, z: epsNext, r: zeros, t: ones, derivatives: false,
-                        parallel: pairParallel)
-            oneStep(eps: epsNext, u: net.output, count: rows * A, into: aNext)
-        }
+    /// a' = clip(ε' − u_θ'(ε', 0, 1; s'), −1, 1) for the critic target (eq. 9), in its own pass
+    /// (the EMA policy θ', or nQ samples per state for the max-Q backup).
+    private func targetPolicyNextActions(nQ: Int, parallel: Bool) {
+        let rows = nQ * B, O = obsDim
+        for n in 0..<nQ { (sNextRep + n * B * O).update(from: s2N, count: B * O) }
+        policyNet.forward(targetPolicy.values, rows: rows, s: sNextRep, z: epsNext, r: zeros, t: ones, derivatives: false,
+                          parallel: parallel)
+        oneStep(eps: epsNext, u: policyNet.output, count: rows * actDim, into: aNext)
+    }
 
-        // Stacked policy pass with current θ: [flow rows | one-step rows | (next rows)] + B
-        // tangent rows carrying the JVP along (v, 0, 1) of the flow rows (eq. 4).
-        let primal = fusedNext ? 3 * B : 2 * B
+    /// The stacked pass of u_θ with the JVP rows of the flow rows (eq. 4); with the next rows
+    /// fused, also the critic target's next actions.
+    private func policyForward(parallel: Bool) {
+        let st = stack, O = obsDim, A = actDim
         sStack.update(from: sN, count: B * O)
-        (sStack + B * O).update(from: sN, count: B * O)
-        (zStack + B * A).update(from: aPi, count: B * A)
-        rStack.update(from: rFlow, count: B); (rStack + B).update(repeating: 0, count: B)
-        tStack.update(from: tFlow, count: B); (tStack + B).update(repeating: 1, count: B)
-        if fusedNext {
-            (sStack + 2 * B * O).update(from: s2N, count: B * O)
-            (zStack + 2 * B * A).update(from: epsNext, count: B * A)
-            (rStack + 2 * B).update(repeating: 0, count: B); (tStack + 2 * B).update(repeating: 1, count: B)
+        (sStack + st.oneStep.lowerBound * O).update(from: sN, count: B * O)
+        (zStack + st.oneStep.lowerBound * A).update(from: aPi, count: B * A)
+        rStack.update(from: rFlow, count: B); (rStack + st.oneStep.lowerBound).update(repeating: 0, count: B)
+        tStack.update(from: tFlow, count: B); (tStack + st.oneStep.lowerBound).update(repeating: 1, count: B)
+        if st.fusedNext {
+            let n0 = st.next.lowerBound
+            (sStack + n0 * O).update(from: s2N, count: B * O)
+            (zStack + n0 * A).update(from: epsNext, count: B * A)
+            (rStack + n0).update(repeating: 0, count: B); (tStack + n0).update(repeating: 1, count: B)
         }
-        net.forward(policy.values, rows: primal, tangentRows: B, s: sStack, z: zStack, r: rStack, t: tStack,
-                    zDot: v, rDot: nil, tDot: ones, parallel: pairParallel)
-        let u = net.output
-        if fusedNext { oneStep(eps: epsNext, u: u + 2 * B * A, count: B * A, into: aNext) }
+        policyNet.forward(policy.values, rows: st.primalRows, tangentRows: B, s: sStack, z: zStack, r: rStack, t: tStack,
+                          zDot: v, rDot: nil, tDot: ones, parallel: parallel)
+        if st.fusedNext { oneStep(eps: epsNext, u: policyNet.output + st.next.lowerBound * A, count: B * A, into: aNext) }
+    }
 
-        // ---- Critic step (eq. 9–10) ----
-        // y = r̃ + γ·mask·min_i max_n Q'_i(s', a'_n), with r̃ = rewardScale·r + rewardShift.
+    /// Critic step (eq. 9–10): y = r̃ + γ·mask·min_i max_n Q'_i(s', a'_n) with r̃ = rewardScale·r +
+    /// rewardShift, loss Σ_i MSE(Q_i(s, a), y), one Adam step. Returns mean |Q| over the dataset
+    /// pairs and both critics (the paper normaliser's sg(E|Q|)).
+    private func criticStep(_ batch: TransitionBatch, nQ: Int, metrics m: inout UpdateMetrics, parallel: Bool) throws -> Double {
+        let critics = critics, critic = critic, criticTarget = criticTarget
         let tRows = nQ * B
         critics.setInput(rows: tRows, s: fusedNext ? s2N : sNextRep, a: aNext)
-        Workers.pair(pairParallel) { critics.forward(criticTarget.values, rows: tRows, only: $0, derivatives: false) }
+        Workers.pair(parallel) { critics.forward(criticTarget.values, rows: tRows, only: $0, derivatives: false) }
         let q1t = critics.q(0), q2t = critics.q(1)
         let gamma = Float(config.gamma), rs = Float(config.rewardScale), rsh = Float(config.rewardShift)
         var ySum: Float = 0
@@ -309,7 +343,7 @@ public final class OFQLAgent: Learner {
         m.targetMean = Double(ySum) / Double(B)
         critics.setInput(rows: B, s: sN, a: batch.actions)
         let y = self.y, dQ = self.dQ, cvals = critic.values, cgrads = critic.grads, Bc = B
-        Workers.pair(pairParallel) { i in
+        Workers.pair(parallel) { i in
             let qnet = critics.nets[i], q = qnet.output, dq = dQ + i * Bc   // dQ holds ≥ 2B values
             qnet.forward(cvals, input: critics.input, rows: Bc, derivatives: true)
             for b in 0..<Bc { dq[b] = 2 * (q[b] - y[b]) / Float(Bc) }
@@ -330,33 +364,37 @@ public final class OFQLAgent: Learner {
         guard criticLoss.isFinite else { throw diverged("critic loss is \(criticLoss)") }
         m.criticLoss = Double(criticLoss)
         m.qMean = Double(q1Sum) / Double(B)
-        let datasetAbsQ = Double(absSum) / Double(2 * B)
         do { m.criticGradNorm = try criticOpt.update(critic, lr: config.criticLR) } catch { throw diverged("critic \(error)") }
+        return Double(absSum) / Double(2 * B)
+    }
 
-        // ---- Actor step ----
-        // Flow BC (eq. 5–6) on the flow rows; the JVP rows start after the primal rows.
-        let flowLoss = MeanFlow.loss(rows: B, dim: A, u: u, dudt: u + primal * A, v: v, r: rFlow, t: tFlow,
+    /// Actor step: flow BC (eq. 5–6) on the flow rows plus the Q term −η·E[Q]/sg(E|Q|)
+    /// (eq. 7, 11) on the one-step actions a = ε − u(ε, 0, 1; s) (eq. 8), one Adam step.
+    private func actorStep(chosen: Int, datasetAbsQ: Double, metrics m: inout UpdateMetrics, parallel: Bool) throws {
+        let critics = critics, critic = critic, st = stack, A = actDim
+        let u = policyNet.output
+        let flowLoss = MeanFlow.loss(rows: B, dim: A, u: u, dudt: u + st.tangent * A, v: v, r: rFlow, t: tFlow,
                                      reduction: config.flowLossReduction, dU: dU)
-        // One-step action (eq. 8): a = ε − u(ε, 0, 1; s), clipped for the critic.
+        // One-step action (eq. 8), clipped for the critic.
         var clipped = 0
+        let uPi = u + st.oneStep.lowerBound * A
         for k in 0..<(B * A) {
-            let a = aPi[k] - u[B * A + k]
+            let a = aPi[k] - uPi[k]
             aPi[k] = a
             let c = a < -1 ? -1 : (a > 1 ? 1 : a)
             if c != a { clipped += 1 }
             aPiClipped[k] = config.clipActorActions ? c : a
         }
         m.clippedFraction = Double(clipped) / Double(B * A)
-        // Q term (eq. 7, 11): −η·E[Q]/sg(E|Q|).
         critics.setInput(rows: B, s: sN, a: aPiClipped)
-        let dUpi = dU + B * A
+        let dUpi = dU + st.oneStep.lowerBound * A
         dUpi.update(repeating: 0, count: B * A)
-        let eta = Float(config.eta)
+        let eta = Float(config.eta), cvals = critic.values, dQ = self.dQ, Bc = B
         var qTerm: Float = 0
         switch config.qNormalization {
         case .dql:
             let i = chosen, j = 1 - chosen
-            Workers.pair(pairParallel) { critics.forward(cvals, rows: Bc, only: $0, derivatives: $0 == i) }
+            Workers.pair(parallel) { critics.forward(cvals, rows: Bc, only: $0, derivatives: $0 == i) }
             let qi = critics.q(i), qj = critics.q(j)
             var meanQ: Float = 0, meanAbs: Float = 0
             for b in 0..<B { meanQ += qi[b]; meanAbs += Swift.abs(qj[b]) }
@@ -366,10 +404,10 @@ public final class OFQLAgent: Learner {
             qTerm = -eta * meanQ / norm
             let g = -eta / (Float(B) * norm)
             for b in 0..<B { dQ[b] = g }
-            critics.nets[i].backward(critic.values, grads: nil, rows: B, dOutput: dQ, inputGrad: true, parallel: pairParallel)
+            critics.nets[i].backward(cvals, grads: nil, rows: B, dOutput: dQ, inputGrad: true, parallel: parallel)
             accumulateActionGrad(critics.nets[i].dInput, into: dUpi)
         case .paper:
-            Workers.pair(pairParallel) { critics.forward(cvals, rows: Bc, only: $0, derivatives: true) }
+            Workers.pair(parallel) { critics.forward(cvals, rows: Bc, only: $0, derivatives: true) }
             let norm = Float(Swift.max(datasetAbsQ, 1e-8))
             m.qAbsMean = datasetAbsQ
             var meanQ: Float = 0
@@ -378,7 +416,7 @@ public final class OFQLAgent: Learner {
             qTerm = -eta * meanQ / norm
             let g = -eta / (2 * Float(B) * norm)
             for b in 0..<B { dQ[b] = g }
-            Workers.pair(pairParallel) { critics.nets[$0].backward(cvals, grads: nil, rows: Bc, dOutput: dQ, inputGrad: true) }
+            Workers.pair(parallel) { critics.nets[$0].backward(cvals, grads: nil, rows: Bc, dOutput: dQ, inputGrad: true) }
             for qnet in critics.nets { accumulateActionGrad(qnet.dInput, into: dUpi) }
         }
         // a = ε − u, so ∂L/∂u = −∂L/∂a; clipping passes the gradient only inside [−1, 1].
@@ -388,11 +426,14 @@ public final class OFQLAgent: Learner {
         }
         let actorLoss = flowLoss + qTerm
         guard actorLoss.isFinite else { throw diverged("actor loss is \(actorLoss) (flow \(flowLoss), Q term \(qTerm))") }
-        net.backward(policy.values, grads: policy.grads, rows: 2 * B, dOutput: dU, parallel: pairParallel)
+        policyNet.backward(policy.values, grads: policy.grads, rows: 2 * B, dOutput: dU, parallel: parallel)
         do { m.actorGradNorm = try actorOpt.update(policy, lr: config.actorLR) } catch { throw diverged("actor \(error)") }
         m.flowLoss = Double(flowLoss); m.qLoss = Double(qTerm); m.actorLoss = Double(actorLoss)
+    }
 
-        // ---- Targets (eq. 12) ----
+    /// Targets (eq. 12): φ' ← τφ + (1 − τ)φ' every `targetUpdateEvery` steps; the policy EMA θ'
+    /// every `emaEvery` steps from `emaStartStep` (before it: held, or copied).
+    private func updateTargets() {
         let k = step
         step += 1
         if step % config.targetUpdateEvery == 0 {
@@ -405,7 +446,6 @@ public final class OFQLAgent: Learner {
                 ema.copyValues(from: policy)
             }
         }
-        return m
     }
 
     /// a = clip(ε − u, −1, 1).
