@@ -2,11 +2,13 @@ import Envs
 import Foundation
 import OFQL
 
-/// A trained policy (OFQL, BC, TD3+BC) in the rollout engine: batched sampling with the
-/// observation normaliser stored in the checkpoint, and each episode's own noise stream.
+/// A trained policy (OFQL, BC, TD3+BC, IQL) in the rollout engine: batched sampling with the
+/// observation normaliser stored in the checkpoint, and each episode's own noise stream;
+/// OFQL optionally with evaluation-time ``CandidateSelection``.
 public final class CheckpointPolicy: BatchPolicy {
     public let name: String
     let sampler: PolicySampler
+    let selector: SelectingSampler?
     let noise: UnsafeMutablePointer<Float>
     public var observationDimension: Int { sampler.obsDim }
     public var actionDimension: Int { sampler.actDim }
@@ -15,31 +17,58 @@ public final class CheckpointPolicy: BatchPolicy {
     public init(agent: any Learner, name: String, lanes: Int = 64) {
         self.name = name
         sampler = agent.makeSampler(maxRows: lanes)
+        selector = nil
         noise = .allocate(capacity: lanes * agent.actDim)
     }
 
-    init(sampler: PolicySampler, name: String) {
-        self.name = name; self.sampler = sampler
+    /// Wraps `agent` with candidate selection (OFQL only: it needs a stochastic policy and critics).
+    public init(agent: OFQLAgent, selection: CandidateSelection, name: String, lanes: Int = 64) throws {
+        try selection.validate()
+        self.name = name
+        sampler = agent.makeSampler(maxRows: 1)
+        selector = agent.makeSelectingSampler(selection, maxStates: lanes)
+        noise = .allocate(capacity: agent.actDim)
+    }
+
+    init(sampler: PolicySampler, selector: SelectingSampler?, name: String) {
+        self.name = name; self.sampler = sampler; self.selector = selector
         noise = .allocate(capacity: sampler.maxRows * sampler.actDim)
     }
 
     deinit { noise.deallocate() }
 
     /// Loads a checkpoint folder (`…/checkpoints/step-N` or a run folder with `checkpoints/latest`).
-    public static func load(_ path: String, lanes: Int = 64) throws -> (policy: CheckpointPolicy, info: CheckpointInfo) {
+    /// With `selection`, the checkpoint must hold an OFQL policy.
+    public static func load(_ path: String, lanes: Int = 64, selection: CandidateSelection? = nil) throws
+        -> (policy: CheckpointPolicy, info: CheckpointInfo) {
         var dir = path
         if !FileManager.default.fileExists(atPath: dir + "/checkpoint.json"), let latest = Trainer.latestCheckpoint(in: path) {
             dir = latest
         }
         let (agent, info) = try Checkpoint.load(from: URL(fileURLWithPath: dir), optimizer: false)
-        return (CheckpointPolicy(agent: agent, name: "\(info.config.algo.rawValue)@\(info.step)", lanes: lanes), info)
+        let name = "\(info.config.algo.rawValue)@\(info.step)"
+        guard let selection else { return (CheckpointPolicy(agent: agent, name: name, lanes: lanes), info) }
+        guard let ofql = agent as? OFQLAgent else {
+            throw RolloutError.invalid("candidate selection needs an OFQL checkpoint; \(dir) holds \(info.config.algo.rawValue)")
+        }
+        return (try CheckpointPolicy(agent: ofql, selection: selection, name: name + " " + selection.modeName, lanes: lanes), info)
     }
 
-    public func makeWorkerCopy() -> BatchPolicy { CheckpointPolicy(sampler: sampler.copy(), name: name) }
+    public func makeWorkerCopy() -> BatchPolicy { CheckpointPolicy(sampler: sampler.copy(), selector: selector?.copy(), name: name) }
 
     public func act(observations: UnsafePointer<Float>, count: Int, lanes: UnsafePointer<Int>,
                     actions: UnsafeMutablePointer<Float>, rngs: UnsafeMutablePointer<Xoshiro>) {
         let ad = actionDimension
+        if let selector {
+            var start = 0
+            while start < count {
+                let n = min(selector.maxStates, count - start)
+                selector.sample(observations: observations + start * observationDimension, count: n, rngs: rngs + start,
+                                into: actions + start * ad)
+                start += n
+            }
+            return
+        }
         var start = 0
         while start < count {
             let n = min(sampler.maxRows, count - start)

@@ -41,6 +41,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "random, expert, medium (locomotion) or a scripted planner name.") var policy: String?
     @Option(help: "A trained policy: a run folder or a checkpoints/step-N folder.") var checkpoint: String?
     @Option(help: "Noise std of scripted behaviour policies.") var noise: Float = 0
+    @Option(help: "OFQL checkpoints: pick among this many one-step candidates per state by softmax(β·min-Q) of the target critics (0: plain one-step sampling).") var select = 0
+    @Option(help: "β of the candidate selection's softmax.") var selectBeta: Double = 1
+    @Option(help: "Scale of the candidates' initial noise.") var selectTemperature: Double = 0.5
     @OptionGroup var rollout: RolloutArguments
     @Option(help: "Write the report as JSON to this file.") var json: String?
     @Option(help: "Write per-episode rows as CSV to this file.") var csv: String?
@@ -50,6 +53,12 @@ struct EvaluateCommand: ParsableCommand {
         guard (policy == nil) != (checkpoint == nil) else { throw ValidationError("give exactly one of --policy and --checkpoint") }
         if policy != nil && env == nil { throw ValidationError("--env is required with --policy") }
         guard noise >= 0, noise.isFinite else { throw ValidationError("--noise must be ≥ 0, got \(noise)") }
+        guard select >= 0 else { throw ValidationError("--select must be ≥ 0, got \(select)") }
+        if select > 0 && checkpoint == nil { throw ValidationError("--select needs --checkpoint") }
+        guard selectBeta >= 0, selectBeta.isFinite else { throw ValidationError("--select-beta must be ≥ 0, got \(selectBeta)") }
+        guard selectTemperature >= 0, selectTemperature.isFinite else {
+            throw ValidationError("--select-temperature must be ≥ 0, got \(selectTemperature)")
+        }
     }
 
     func run() throws {
@@ -58,7 +67,8 @@ struct EvaluateCommand: ParsableCommand {
         let name: String
         if let checkpoint {
             let loaded: (policy: CheckpointPolicy, info: CheckpointInfo)
-            do { loaded = try CheckpointPolicy.load(checkpoint) } catch { throw ValidationError("--checkpoint: \(error)") }
+            let selection = select > 0 ? CandidateSelection(candidates: select, noiseTemperature: selectTemperature, beta: selectBeta) : nil
+            do { loaded = try CheckpointPolicy.load(checkpoint, selection: selection) } catch { throw ValidationError("--checkpoint: \(error)") }
             let envName = env ?? loaded.info.envID ?? (try? DatasetCatalog.entry(loaded.info.datasetID).env.rawValue)
             guard let envName else {
                 throw ValidationError("--env is required: the checkpoint's dataset '\(loaded.info.datasetID)' is not a catalog id")

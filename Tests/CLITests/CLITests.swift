@@ -116,6 +116,10 @@ struct DemoTests {
             #expect(FileManager.default.fileExists(atPath: run + "/checkpoints/latest"))
             #expect(!TrainRunEvals(run).isEmpty)
         }
+        // The OFQL checkpoint also evaluates with candidate selection.
+        let sel = try runCLI(["evaluate", "--checkpoint", out + "/runs/hopper-medium-v1/ofql/seed-0", "--episodes", "2",
+                              "--select", "4", "--select-beta", "10", "--workers", "1"])
+        #expect(sel.status == 0 && sel.stdout.contains("select-4"), "\(sel.stdout)\(sel.stderr)")
     }
 }
 
@@ -202,6 +206,9 @@ struct BaselineCLITests {
         let eval = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "3", "--workers", "1"])
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("td3bc@30"), "\(eval.stdout)")
+        // Candidate selection needs OFQL's stochastic policy.
+        let select = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "1", "--select", "10"])
+        #expect(select.status != 0 && select.stderr.contains("candidate selection needs an OFQL checkpoint"), "\(select.stderr)")
         // Resuming needs the optimizer state, and says which file is missing.
         let resume = try runCLI(["train", "--dataset", dir + "/hopper-medium-v1.hdf5", "--steps", "40", "--out", dir + "/run", "--resume"])
         #expect(resume.status != 0 && resume.stderr.contains("optimizer.safetensors"), "\(resume.stderr)")

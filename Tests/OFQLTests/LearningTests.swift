@@ -89,3 +89,50 @@ struct LearningTests {
         #expect(improved > 0.9, "the Q term should pick the rewarded action, got \(improved)")
     }
 }
+
+/// Evaluation-time candidate selection (CleanDiffuser's protocol, arXiv 2508.13904 App. B).
+struct SelectionTests {
+    func banditAgent() throws -> OFQLAgent {
+        var c = LearningTests().smallConfig(.ofql)
+        c.criticHidden = [32, 32]
+        let t = try Trainer(config: c, data: try banditTransitions(), seed: 3, datasetID: "bandit", outDir: nil)
+        try t.run(until: 800, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
+        return t.agent as! OFQLAgent
+    }
+
+    func goodFraction(_ a: [Float]) -> Double { Double(a.filter { $0 > 0 }.count) / Double(a.count) }
+
+    @Test func selectionPicksTheCandidatesTheCriticsPrefer() throws {
+        let agent = try banditAgent()   // η = 0: the policy imitates the 50/50 mix, the critics learn which half pays
+        let n = 200
+        let obs = (0..<n).map { Float($0) / 100 - 1 }
+        func run(_ sel: CandidateSelection?) -> [Float] {
+            var rngs = (0..<n).map { Xoshiro(seed: 9).derived(UInt64($0)) }
+            var out = [Float](repeating: 0, count: n)
+            if let sel {
+                let s = agent.makeSelectingSampler(sel, maxStates: n)
+                rngs.withUnsafeMutableBufferPointer { r in s.sample(observations: obs, count: n, rngs: r.baseAddress!, into: &out) }
+            } else {
+                let s = agent.makeSampler(maxRows: n)
+                var noise = [Float](repeating: 0, count: n)
+                for i in 0..<n { rngs[i].fillNormal(&noise[i], count: 1) }
+                s.sample(observations: obs, count: n, noise: noise, into: &out)
+            }
+            return out
+        }
+        let plain = goodFraction(run(nil))
+        let selected = goodFraction(run(CandidateSelection(candidates: 10, noiseTemperature: 1, beta: 100)))
+        let uniform = goodFraction(run(CandidateSelection(candidates: 10, noiseTemperature: 1, beta: 0)))
+        #expect(plain > 0.3 && plain < 0.7, "one-step sampling imitates the mix, got \(plain)")
+        #expect(uniform > 0.3 && uniform < 0.7, "β = 0 picks uniformly among candidates, got \(uniform)")
+        #expect(selected > 0.9, "β = 100 should pick the rewarded candidates, got \(selected)")
+        // One candidate at temperature 1 is plain one-step sampling, draw for draw.
+        #expect(run(CandidateSelection(candidates: 1, noiseTemperature: 1, beta: 5)) == run(nil))
+    }
+
+    @Test func badSelectionsAreRefused() {
+        #expect(throws: ConfigError.self) { try CandidateSelection(candidates: 0, beta: 1).validate() }
+        #expect(throws: ConfigError.self) { try CandidateSelection(candidates: 5, noiseTemperature: -1, beta: 1).validate() }
+        #expect(throws: ConfigError.self) { try CandidateSelection(candidates: 5, beta: .nan).validate() }
+    }
+}
