@@ -50,10 +50,14 @@ def main():
             batch = 1 if "batch=1" in label and "batch=16" not in label else 256
             p = peer(lambda q: q["bench"] == "policy" and q.get("batch") == batch and "flow-1" in q["label"])
             target = "≥ 2.5x" if batch == 1 else "≥ 1.5x"
+        elif b == "ofql_train_steps" and "default config" in label:
+            target = f"≥ 0.8 of the GEMM ceiling (here {r.get('fraction_of_ceiling')})"
         elif b == "ofql_train_steps":
             hidden = "256x3" if "256x3" in label else "512x4"
             p = peer(lambda q: q["bench"] == "ofql_steps" and hidden in q["label"])
             target = "≥ 2x JAX"
+        elif b.endswith("_train_steps"):
+            target = f"fraction of the GEMM ceiling {r.get('fraction_of_ceiling')} (no target yet)"
         elif b == "rollout_scaling":
             print(f"| {label} | {r['value']:.2f}x | | | ≥ 1.8x |")
             continue

@@ -48,6 +48,7 @@ struct BenchTrainCommand: ParsableCommand {
     var blasThreads = false
     @Option(help: "Observation dimension.") var obsDim = 8
     @Option(help: "Action dimension.") var actDim = 2
+    @Flag(inversion: .prefixedNo, help: "Also measure the shipping default config on hopper's shapes.") var defaultConfig = true
     @Option(help: "Baselines measured after OFQL, comma-separated (bc, td3bc, iql; empty: none).") var baselines = "bc,td3bc,iql"
 
     /// Peer figures (steps/s, 2-core CPU, quiet machine) from shared/anchors/RESULTS.md §4.
@@ -64,15 +65,7 @@ struct BenchTrainCommand: ParsableCommand {
     func run() throws {
         BLASRuntime.setThreads(threads)
         FileHandle.standardError.write("# openblas core \(BLASRuntime.coreName), \(threads) thread(s); \(PackageInfo.blasCoreChoice)\n")
-        let n = 100_000
-        var rng = Xoshiro(seed: 0)
-        let obs = (0..<(n * obsDim)).map { _ in Float(rng.normal()) }
-        let nobs = (0..<(n * obsDim)).map { _ in Float(rng.normal()) }
-        let act = (0..<(n * actDim)).map { _ in Float(rng.uniform() * 2 - 1) }
-        let rew = (0..<n).map { _ in Float(rng.normal()) }
-        let term: [Float] = (0..<n).map { _ in rng.uniform() < 0.01 ? 1 : 0 }
-        let data = try Transitions(observations: obs, actions: act, rewards: rew, nextObservations: nobs, terminals: term,
-                                   obsDim: obsDim, actDim: actDim)
+        let data = try Self.synthetic(obsDim: obsDim, actDim: actDim)
         for spec in hidden.split(separator: ",").map(String.init) {
             let widths = try parseHidden(spec)
             let (rates, extra) = try measure(OFQLConfig.referenceBenchmark(hidden: widths, batchSize: batch), data: data)
@@ -84,6 +77,15 @@ struct BenchTrainCommand: ParsableCommand {
             print(benchLine(bench: "ofql_train_steps", label: "hidden=\(spec) batch=\(batch) obs=\(obsDim) act=\(actDim) mish raw-rt ema=off",
                             values: rates, unit: "steps/s", extra: more))
         }
+        // The shipping default (sinusoidal times, EMA on, observation normalisation off) on
+        // hopper's shapes: what `train` runs on hopper-medium-v1.
+        if defaultConfig {
+            var cfg = OFQLConfig()
+            cfg.batchSize = batch
+            let (rates, extra) = try measure(cfg, data: try Self.synthetic(obsDim: 11, actDim: 3))
+            print(benchLine(bench: "ofql_train_steps", label: "default config hidden=256x3 batch=\(batch) obs=11 act=3 (hopper)",
+                            values: rates, unit: "steps/s", extra: extra))
+        }
         // The baselines in their published shapes (BC: the suite’s 3 × 256 Mish; TD3+BC and IQL: 2 × 256 ReLU).
         for name in baselines.split(separator: ",").map(String.init) where !name.isEmpty {
             var cfg = OFQLConfig.defaults(for: Algorithm(rawValue: name)!)
@@ -93,6 +95,19 @@ struct BenchTrainCommand: ParsableCommand {
             print(benchLine(bench: "\(name)_train_steps", label: "\(name) hidden=\(shape) \(cfg.activation.rawValue) batch=\(batch) obs=\(obsDim) act=\(actDim)",
                             values: rates, unit: "steps/s", extra: extra))
         }
+    }
+
+    /// 100,000 seeded random transitions of the given widths.
+    static func synthetic(obsDim: Int, actDim: Int) throws -> Transitions {
+        let n = 100_000
+        var rng = Xoshiro(seed: 0)
+        let obs = (0..<(n * obsDim)).map { _ in Float(rng.normal()) }
+        let nobs = (0..<(n * obsDim)).map { _ in Float(rng.normal()) }
+        let act = (0..<(n * actDim)).map { _ in Float(rng.uniform() * 2 - 1) }
+        let rew = (0..<n).map { _ in Float(rng.normal()) }
+        let term: [Float] = (0..<n).map { _ in rng.uniform() < 0.01 ? 1 : 0 }
+        return try Transitions(observations: obs, actions: act, rewards: rew, nextObservations: nobs, terminals: term,
+                               obsDim: obsDim, actDim: actDim)
     }
 
     /// Steps/s of one learner and its GEMM figures: GFLOP per step, the achieved rate against

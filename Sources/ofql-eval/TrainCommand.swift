@@ -101,7 +101,9 @@ struct TrainRun {
     struct Summary {
         var steps: Int
         var seconds: Double
+        /// Gradient steps per second of training alone (evaluations excluded).
         var stepsPerSecond: Double
+        var evalSeconds: Double
         var checkpoint: String
         var final: EvalPoint?
         var best: EvalPoint?
@@ -111,7 +113,7 @@ struct TrainRun {
                 let score = p.normalized_score_mean.map { format3($0) } ?? "null"
                 return "{\"step\": \(p.step), \"return\": \(format3(p.return_mean)), \"normalized_score\": \(score)}"
             }
-            return "{\"steps\": \(steps), \"seconds\": \(format3(seconds)), \"steps_per_s\": \(format3(stepsPerSecond)), "
+            return "{\"steps\": \(steps), \"seconds\": \(format3(seconds)), \"eval_seconds\": \(format3(evalSeconds)), \"steps_per_s\": \(format3(stepsPerSecond)), "
                 + "\"checkpoint\": \"\(checkpoint)\", \"final_eval\": \(point(final)), \"best_eval\": \(point(best))}"
         }
     }
@@ -169,11 +171,14 @@ struct TrainRun {
         let opts = TrainerOptions(logEvery: logEvery, checkpointEvery: checkpointEvery)
         let t0 = monotonicSeconds()
         var evals = TrainRun.readEvals(out).filter { $0.step <= start }
+        var evalSeconds = 0.0
         let boundaries: [Int] = evalEvery > 0 ? Array(stride(from: (start / evalEvery + 1) * evalEvery, to: steps, by: evalEvery)) + [steps] : [steps]
         do {
             for target in boundaries {
                 try trainer.run(until: target, options: opts) { p in progress.update(p.step - start, of: steps - start) }
                 if let spec {
+                    let e0 = monotonicSeconds()
+                    defer { evalSeconds += monotonicSeconds() - e0 }
                     let point = try evaluate(trainer.agent, spec: spec, step: trainer.step)
                     evals.append(point)
                     try TrainRun.writeEvals(evals, to: out)
@@ -194,7 +199,9 @@ struct TrainRun {
             try? RunReport.write(runDir: out, title: "\(trainer.agent.config.algo.rawValue.uppercased()) on \(loaded.datasetID)",
                                  spec: spec, agent: trainer.agent, evalSeed: evalSeed)
         }
-        return Summary(steps: trainer.step, seconds: secs, stepsPerSecond: Double(trainer.step - start) / max(secs, 1e-9),
+        // Sustained training rate: evaluations excluded (checkpoints are a few ms).
+        return Summary(steps: trainer.step, seconds: secs, stepsPerSecond: Double(trainer.step - start) / max(secs - evalSeconds, 1e-9),
+                       evalSeconds: evalSeconds,
                        checkpoint: Trainer.latestCheckpoint(in: out) ?? "", final: evals.last, best: best)
     }
 
