@@ -46,46 +46,6 @@ public final class LinearBatchPolicy: BatchPolicy {
     }
 }
 
-/// The expert for the first k steps of each episode (k uniform in [0, `maxPrefix`], drawn from
-/// the episode seed), then another controller: that controller's actions on the states the
-/// expert visits. D4RL's medium and expert policies share their states (both hop forward in
-/// the same way, at different speeds), so BC on the mixture averages conflicting actions;
-/// our linear medium controller falls early instead, so without the expert prefix its states
-/// and the expert's hardly overlap and BC simply clones the expert.
-public final class PrefixSwitchPolicy: BatchPolicy {
-    public let name: String
-    let first: BatchPolicy, then: BatchPolicy
-    let maxPrefix: Int
-    private var switchAt: [Int: Int] = [:], stepInEpisode: [Int: Int] = [:]
-    private var scratch: [Float] = []
-    public var observationDimension: Int { first.observationDimension }
-    public var actionDimension: Int { first.actionDimension }
-
-    public init(name: String, first: BatchPolicy, then: BatchPolicy, maxPrefix: Int) {
-        self.name = name; self.first = first; self.then = then; self.maxPrefix = maxPrefix
-    }
-    public func makeWorkerCopy() -> BatchPolicy {
-        PrefixSwitchPolicy(name: name, first: first.makeWorkerCopy(), then: then.makeWorkerCopy(), maxPrefix: maxPrefix)
-    }
-    public func beginEpisode(lane: Int, episode: Int, seed: UInt64, env: any Environment) {
-        var g = SeededRNG(seed: SeededRNG.derive(seed, 0x5717C4))
-        switchAt[lane] = Int(g.next() % UInt64(maxPrefix + 1))
-        stepInEpisode[lane] = 0
-    }
-    public func act(observations: UnsafePointer<Float>, count: Int, lanes: UnsafePointer<Int>,
-                    actions: UnsafeMutablePointer<Float>, rngs: UnsafeMutablePointer<Xoshiro>) {
-        let ad = actionDimension
-        if scratch.count < count * ad { scratch = .init(repeating: 0, count: count * ad) }
-        first.act(observations: observations, count: count, lanes: lanes, actions: actions, rngs: rngs)
-        scratch.withUnsafeMutableBufferPointer { then.act(observations: observations, count: count, lanes: lanes, actions: $0.baseAddress!, rngs: rngs) }
-        for r in 0..<count {
-            let lane = lanes[r], t = stepInEpisode[lane, default: 0]
-            if t >= switchAt[lane, default: 0] { for j in 0..<ad { actions[r * ad + j] = scratch[r * ad + j] } }
-            stepInEpisode[lane] = t + 1
-        }
-    }
-}
-
 /// The behaviour policies of the bundled envs, from the committed files under `datasets/`.
 public struct BundledBehaviors: BehaviorProvider {
     /// Gaussian action noise used when collecting locomotion datasets (the deterministic
@@ -117,12 +77,6 @@ public struct BundledBehaviors: BehaviorProvider {
             return LinearBatchPolicy(name: "expert", policy: try file(spec).expert.policy, noiseStd: noise)
         case (.locomotion, "medium"):
             return LinearBatchPolicy(name: "medium", policy: try file(spec).medium.policy, noiseStd: noise)
-        case (.locomotion, "medium-after-expert"):
-            let f = try file(spec)
-            return PrefixSwitchPolicy(name: "medium-after-expert",
-                                      first: LinearBatchPolicy(name: "expert", policy: f.expert.policy, noiseStd: noise),
-                                      then: LinearBatchPolicy(name: "medium", policy: f.medium.policy, noiseStd: noise),
-                                      maxPrefix: spec.maxEpisodeSteps / 2)
         default:
             if let p = try ScriptedBehaviors.policy(named: name, spec: spec, noise: noise) { return p }
             throw RolloutError.invalid("no behaviour policy '\(name)' for \(spec.id); known: \(BundledBehaviors.names(for: spec).joined(separator: ", "))")
@@ -138,7 +92,7 @@ public struct BundledBehaviors: BehaviorProvider {
     /// Policy names `evaluate --policy` accepts for an env.
     public static func names(for spec: EnvSpec) -> [String] {
         switch spec.domain {
-        case .locomotion: return ["random", "expert", "medium", "medium-after-expert"]
+        case .locomotion: return ["random", "expert", "medium"]
         default: return ["random"] + ScriptedBehaviors.names(for: spec)
         }
     }

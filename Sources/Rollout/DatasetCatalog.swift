@@ -38,14 +38,12 @@ public enum DatasetCatalog {
     /// A dataset id's version moves when the data it names would change: halfcheetah's
     /// datasets are v2 since the env's v2 physics (rounded capsules) and re-tuned expert.
     public static let versions: [EnvID: Int] = [.halfcheetah: 2]
+    /// Variants whose recipe changed on their own: `medium-replay` v2 is an online TD3
+    /// agent's replay buffer up to medium return (D4RL's recipe), because the v1 data (the
+    /// policy search's iterates) did not let offline RL beat BC (`results/discrimination-v1.md`).
     /// The maze datasets' version (v2: rewards at the evaluation goal).
     public static let mazeVersion = 2
-    /// Variants whose recipe changed on their own (`results/discrimination-v1.md`):
-    /// `medium-replay` v2 is an online TD3 agent's replay buffer (D4RL's recipe), because on
-    /// the v1 data (the policy search's iterates) TD3+BC reached only the data's own score;
-    /// `medium-expert` v2 pairs the expert with episodes that switch from the expert to the
-    /// medium controller, because on v1 BC simply cloned the expert.
-    public static let variantVersions: [EnvID: [String: Int]] = [.hopper: ["medium-replay": 2, "medium-expert": 2]]
+    public static let variantVersions: [EnvID: [String: Int]] = [.hopper: ["medium-replay": 2]]
 
     public static let all: [DatasetEntry] = {
         var entries: [DatasetEntry] = []
@@ -69,15 +67,7 @@ public enum DatasetCatalog {
             } else {
                 add("medium-replay", replaySizes[env]!, .mediumReplay, "every episode of the policy search until it reached medium")
             }
-            if variantVersions[env]?["medium-expert"] == 2 {
-                add("medium-expert", 2_000_000, .concat(.behavior("medium-after-expert"), .behavior("expert")),
-                    "expert-then-medium episodes and expert episodes concatenated")
-                superseded.append(DatasetEntry(id: "\(env.rawValue)-medium-expert-v1", env: env, variant: "medium-expert",
-                                               defaultSize: 2_000_000, recipe: .concat(.behavior("medium"), .behavior("expert")),
-                                               summary: "superseded by v2: medium and expert concatenated"))
-            } else {
-                add("medium-expert", 2_000_000, .concat(.behavior("medium"), .behavior("expert")), "medium and expert concatenated")
-            }
+            add("medium-expert", 2_000_000, .concat(.behavior("medium"), .behavior("expert")), "medium and expert concatenated")
         }
         let mazes: [(String, String, String, String)] = [
             ("maze-umaze", "umaze", "umaze", "fixed goal from a fixed start"),
