@@ -35,11 +35,12 @@ func median(_ v: [Double]) -> Double {
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
 }
 
-/// `ofql-eval bench train`: full OFQL update steps/s in the JAX reference's shape.
+/// `ofql-eval bench train`: full update steps/s of OFQL in the JAX reference's shape, of the
+/// shipping default on hopper's shapes, and of the baselines in their published shapes.
 struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "OFQL gradient steps/s (obs 8, act 2, raw r/t inputs, Mish, twin critics, EMA off) and GFLOP/s vs sgemm.")
+        abstract: "Gradient steps/s of OFQL (obs 8, act 2, raw r/t inputs, Mish, twin critics, EMA off), of the default config on hopper's shapes and of the baselines, with GFLOP/s against sgemm and the 2-core GEMM ceiling.")
     @OptionGroup var options: BenchOptions
     @Option(help: "Hidden sizes, comma-separated WIDTHxDEPTH.") var hidden = "256x3,512x4"
     @Option(help: "Batch size.") var batch = 256
