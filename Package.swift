@@ -5,14 +5,16 @@ import PackageDescription
 //
 // Layering (data flows one way):
 //   CBox2D ─► Physics ─► Envs ──────┐
-//   CHDF5  ─► HDF5 ─► Datasets ─────┼─► Rollout ─► ofql-eval
+//   CHDF5  ─► HDF5 ─► Datasets ─────┼─► Rollout ─► Experiments ─► ofql-eval
 //   COpenBLAS ─► BLAS ─► OFQL ──────┘   (OFQL also uses COFQLKernels)
+//   Randomness (seeded generators, one normal sampler) sits below Envs and OFQL.
 //
 // No `unsafeFlags` anywhere, so every library product can be used as a dependency.
 let package = Package(
     name: "ofql",
     products: [
         .library(name: "Physics", targets: ["Physics"]),
+        .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "BLAS", targets: ["BLAS"]),
         .library(name: "HDF5", targets: ["HDF5"]),
         .library(name: "Datasets", targets: ["Datasets"]),
@@ -31,29 +33,32 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         // AVX2+FMA elementwise kernels (Mish, Adam) selected at run time; portable C fallback.
         .target(name: "COFQLKernels"),
+        .target(name: "Randomness"),
         .target(name: "Physics", dependencies: ["CBox2D"]),
         .target(name: "BLAS", dependencies: ["COpenBLAS"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Datasets", dependencies: ["HDF5"]),
-        .target(name: "Envs", dependencies: ["Physics"]),
-        .target(name: "OFQL", dependencies: ["BLAS", "HDF5", "Datasets", "COFQLKernels"]),
-        .target(name: "Rollout", dependencies: ["Physics", "Envs", "OFQL", "HDF5", "BLAS", "Datasets"]),
+        .target(name: "Envs", dependencies: ["Physics", "Randomness"]),
+        .target(name: "OFQL", dependencies: ["BLAS", "Datasets", "COFQLKernels", "Randomness"]),
+        .target(name: "Rollout", dependencies: ["Physics", "Envs", "OFQL", "HDF5", "BLAS", "Datasets", "Randomness"]),
         .executableTarget(
             name: "ofql-eval",
             dependencies: [
-                "Physics", "BLAS", "HDF5", "Datasets", "Envs", "OFQL", "Rollout",
+                "Physics", "BLAS", "HDF5", "Datasets", "Envs", "OFQL", "Rollout", "Randomness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers shared by every test target (paths, temporary folders, numerics).
+        .target(name: "TestSupport", dependencies: ["Randomness"], path: "Tests/TestSupport"),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics"]),
         .testTarget(name: "BLASTests", dependencies: ["BLAS"]),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5"], exclude: ["Fixtures"]),
-        .testTarget(name: "EnvsTests", dependencies: ["Envs", "Physics"]),
-        .testTarget(name: "MazeKitchenTests", dependencies: ["Envs", "Physics"]),
-        .testTarget(name: "OFQLTests", dependencies: ["OFQL", "BLAS", "HDF5"]),
-        .testTarget(name: "RolloutTests", dependencies: ["Rollout", "Envs", "OFQL", "HDF5"]),
-        .testTarget(name: "CLITests", dependencies: ["ofql-eval", "Datasets"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["TestSupport", "HDF5"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets", "HDF5"], exclude: ["Fixtures"]),
+        .testTarget(name: "EnvsTests", dependencies: ["TestSupport", "Envs", "Physics", "Randomness"]),
+        .testTarget(name: "MazeKitchenTests", dependencies: ["TestSupport", "Envs", "Physics", "Randomness"]),
+        .testTarget(name: "OFQLTests", dependencies: ["TestSupport", "OFQL", "BLAS", "HDF5", "Datasets", "Randomness"]),
+        .testTarget(name: "RolloutTests", dependencies: ["TestSupport", "Rollout", "Envs", "OFQL", "HDF5", "Datasets", "Randomness"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ofql-eval", "Datasets"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -12,31 +12,89 @@ public struct EpisodeSpan: Sendable, Equatable {
     public var incomplete: Bool { !terminated && !truncated }
 }
 
-/// Transitions ready for Q-learning: every row has a true next observation and a
-/// bootstrap mask that only real terminations clear.
+/// The one transitions type: N validated rows ready for Q-learning (row-major Float arrays).
 ///
-/// How the usual pitfalls of D4RL's `qlearning_dataset` (Fu et al. 2020, arXiv 2004.07219) are avoided:
-/// 1. Next observations come from `next_observations` when the file has them; otherwise from
-///    `observations[i + 1]` only inside an episode, never across an episode boundary.
-/// 2. Time-limit steps are kept when their next observation is stored (their reward is not
-///    lost); they are dropped only when the next state is unknown.
-/// 3. `terminals` set the mask to 0 (no bootstrap); `timeouts` never do.
-/// 4. Episode ends are rebuilt from the flags and, when both arrays exist, from the
-///    discontinuity between `next_observations[i]` and `observations[i + 1]`.
-public struct QTransitions: Sendable {
-    public var observationDimension: Int
-    public var actionDimension: Int
-    public var observations: [Float]
-    public var actions: [Float]
-    public var rewards: [Float]
-    public var nextObservations: [Float]
-    /// 1 where the MDP terminated (bootstrap mask = 1 − terminal).
-    public var terminals: [Float]
-    /// True on the last kept transition of each episode (for sequence consumers).
-    public var episodeEnds: [Bool]
-    /// Rows of the file that had to be dropped because their next state is unknown.
-    public var droppedRows: Int
-    public var count: Int { rewards.count }
+/// Semantics: `terminals[i]` is 1 when the MDP ended at transition i (a true terminal state);
+/// time-limit truncations are *not* terminals. The bootstrap mask is 1 − terminal
+/// (``mask(_:)``, its only definition), so a timeout still bootstraps from `nextObservations`.
+/// ``D4RLDataset/makeTransitions(maxEpisodeSteps:)`` builds it from a file's rows.
+public struct Transitions: Sendable {
+    public let count: Int
+    public let obsDim: Int
+    public let actDim: Int
+    /// [N × obsDim]
+    public let observations: [Float]
+    /// [N × actDim]
+    public let actions: [Float]
+    /// [N]
+    public let rewards: [Float]
+    /// [N × obsDim]
+    public let nextObservations: [Float]
+    /// [N], 0 or 1.
+    public let terminals: [Float]
+    /// True on the last kept transition of each episode (for sequence consumers); empty
+    /// when the rows were not built from episodes.
+    public var episodeEnds: [Bool] = []
+    /// Rows of the source file dropped because their next state is unknown.
+    public var droppedRows = 0
+
+    /// Validates shapes, finiteness and terminal values; throws ``DatasetError`` naming the
+    /// array and the first bad index.
+    public init(observations: [Float], actions: [Float], rewards: [Float], nextObservations: [Float],
+                terminals: [Float], obsDim: Int, actDim: Int) throws {
+        guard obsDim > 0 else { throw DatasetError.shape(array: "observations", expected: "obsDim > 0", got: "\(obsDim)") }
+        guard actDim > 0 else { throw DatasetError.shape(array: "actions", expected: "actDim > 0", got: "\(actDim)") }
+        let n = rewards.count
+        guard n > 0 else { throw DatasetError.empty }
+        func check(_ name: String, _ a: [Float], _ cols: Int) throws {
+            guard a.count == n * cols else {
+                throw DatasetError.shape(array: name, expected: "\(n) × \(cols) = \(n * cols) values (N from rewards)",
+                                         got: "\(a.count) values")
+            }
+            if let i = a.firstIndex(where: { !$0.isFinite }) {
+                throw DatasetError.nonFinite(array: name, row: i / cols, value: a[i])
+            }
+        }
+        try check("observations", observations, obsDim)
+        try check("actions", actions, actDim)
+        try check("rewards", rewards, 1)
+        try check("next_observations", nextObservations, obsDim)
+        try check("terminals", terminals, 1)
+        if let i = terminals.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            throw DatasetError.badTerminal(row: i, value: terminals[i])
+        }
+        self.count = n; self.obsDim = obsDim; self.actDim = actDim
+        self.observations = observations; self.actions = actions; self.rewards = rewards
+        self.nextObservations = nextObservations; self.terminals = terminals
+    }
+
+    /// Convenience: terminals as Bool.
+    public init(observations: [Float], actions: [Float], rewards: [Float], nextObservations: [Float],
+                terminals: [Bool], obsDim: Int, actDim: Int) throws {
+        try self.init(observations: observations, actions: actions, rewards: rewards, nextObservations: nextObservations,
+                      terminals: terminals.map { $0 ? 1 : 0 }, obsDim: obsDim, actDim: actDim)
+    }
+
+    /// Bootstrap mask 1 − terminal of transition i.
+    @inline(__always) public func mask(_ i: Int) -> Float { 1 - terminals[i] }
+}
+
+/// A bad dataset.
+public enum DatasetError: Error, CustomStringConvertible, Equatable {
+    case empty
+    case shape(array: String, expected: String, got: String)
+    case nonFinite(array: String, row: Int, value: Float)
+    case badTerminal(row: Int, value: Float)
+    case notImplemented(String)
+    public var description: String {
+        switch self {
+        case .empty: return "dataset: no transitions"
+        case .shape(let a, let e, let g): return "dataset: \(a) has the wrong shape: expected \(e), got \(g)"
+        case .nonFinite(let a, let r, let v): return "dataset: \(a) has a non-finite value \(v) at row \(r)"
+        case .badTerminal(let r, let v): return "dataset: terminals must be 0 or 1, got \(v) at row \(r)"
+        case .notImplemented(let s): return s
+        }
+    }
 }
 
 extension D4RLDataset {
@@ -74,16 +132,26 @@ extension D4RLDataset {
         return spans
     }
 
-    /// Q-learning transitions with correct next states and bootstrap masks (see ``QTransitions``).
-    public func makeTransitions(maxEpisodeSteps: Int? = nil) -> QTransitions {
+    /// Q-learning transitions with correct next states and bootstrap masks, avoiding the usual
+    /// pitfalls of D4RL's `qlearning_dataset` (Fu et al. 2020, arXiv 2004.07219):
+    /// 1. Next observations come from `next_observations` when the file has them; otherwise from
+    ///    `observations[i + 1]` only inside an episode, never across an episode boundary.
+    /// 2. Time-limit steps are kept when their next observation is stored (their reward is not
+    ///    lost); they are dropped only when the next state is unknown.
+    /// 3. `terminals` set the mask to 0 (no bootstrap); `timeouts` never do.
+    /// 4. Episode ends are rebuilt from the flags and, when both arrays exist, from the
+    ///    discontinuity between `next_observations[i]` and `observations[i + 1]`.
+    /// Throws ``DatasetError`` (naming the array and row) for empty, mis-shaped or non-finite rows.
+    public func makeTransitions(maxEpisodeSteps: Int? = nil) throws -> Transitions {
         let d = observationDimension, ad = actionDimension
         if let next = nextObservations {
             // Every row has its true next state: keep them all, share the arrays.
             var ends = [Bool](repeating: false, count: count)
             for e in episodes(maxEpisodeSteps: maxEpisodeSteps) { ends[e.start + e.length - 1] = true }
-            return QTransitions(observationDimension: d, actionDimension: ad, observations: observations, actions: actions,
-                                rewards: rewards, nextObservations: next, terminals: terminals.map { $0 ? 1 : 0 },
-                                episodeEnds: ends, droppedRows: 0)
+            var t = try Transitions(observations: observations, actions: actions, rewards: rewards, nextObservations: next,
+                                    terminals: terminals.map { $0 ? 1 : 0 }, obsDim: d, actDim: ad)
+            t.episodeEnds = ends
+            return t
         }
         var obs: [Float] = [], act: [Float] = [], rew: [Float] = [], nxt: [Float] = [], term: [Float] = [], ends: [Bool] = []
         obs.reserveCapacity(observations.count); nxt.reserveCapacity(observations.count)
@@ -103,8 +171,11 @@ extension D4RLDataset {
                 ends.append(last)
             }
         }
-        return QTransitions(observationDimension: d, actionDimension: ad, observations: obs, actions: act, rewards: rew,
-                            nextObservations: nxt, terminals: term, episodeEnds: ends, droppedRows: dropped)
+        var t = try Transitions(observations: obs, actions: act, rewards: rew, nextObservations: nxt, terminals: term,
+                                obsDim: d, actDim: ad)
+        t.episodeEnds = ends
+        t.droppedRows = dropped
+        return t
     }
 
     /// Every way the file departs from a well-formed D4RL dataset, one line each (empty = valid).

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Randomness
 
 /// A linear feedback controller on normalised observations: `a = clip(W·[(o − μ)/σ; 1])`.
 ///

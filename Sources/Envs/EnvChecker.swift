@@ -1,4 +1,5 @@
 /// One failed check of ``EnvChecker``: which check and what went wrong.
+import Randomness
 public struct EnvCheckFailure: Sendable, Equatable, CustomStringConvertible {
     public var env: EnvID
     public var check: String

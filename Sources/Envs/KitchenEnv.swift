@@ -371,3 +371,4 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Randomness

@@ -255,3 +255,4 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Randomness

@@ -336,3 +336,4 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Randomness

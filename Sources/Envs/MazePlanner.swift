@@ -191,3 +191,4 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Randomness

@@ -1,5 +1,6 @@
 import Dispatch
 import Physics
+import Randomness
 
 /// Settings of ``PolicySearch`` (Augmented Random Search V2-t, Mania et al. 2018).
 public struct PolicySearchConfig: Sendable, Equatable {
@@ -71,14 +72,6 @@ public struct PolicySearchProgress: Sendable {
     public var envSteps: Int
 }
 
-/// Outcome of one episode of a linear policy.
-public struct EpisodeStats: Sendable, Equatable {
-    public var totalReturn: Double
-    public var steps: Int
-    public var terminated: Bool
-    /// Forward distance of the torso frame (m) divided by elapsed simulated time (s).
-    public var meanSpeed: Double
-}
 
 /// Derivative-free search for linear locomotion controllers: Augmented Random Search V2-t
 /// with a running observation normaliser, parallel over `DispatchQueue.concurrentPerform`.
@@ -108,21 +101,16 @@ public final class PolicySearch {
         if let (d, s) = perturbation { for i in 0..<p.weights.count { p.weights[i] += s * d[i] } }
         let obs = UnsafeMutablePointer<Float>.allocate(capacity: no), act = UnsafeMutablePointer<Float>.allocate(capacity: na)
         defer { obs.deallocate(); act.deallocate() }
-        env.reset(seed: episodeSeed, observation: obs)
-        let x0 = env.info()["x_position"] ?? 0
-        var ret = 0.0, shifted = 0.0, steps = 0, terminated = false
-        while steps < maxSteps {
-            if let stats { for j in 0..<no { let v = Double(obs[j]); stats[j] += v; stats[no + j] += v * v } }
-            p.act(obs, into: act)
-            let out = try! env.step(action: act, observation: obs)
-            ret += Double(out.reward); shifted += Double(out.reward - shift); steps += 1
-            if out.terminated { terminated = true; break }
-            if out.truncated { break }
-        }
+        var shifted = 0.0
+        let e = try! EpisodeRunner.run(
+            env: env, seed: episodeSeed, maxSteps: maxSteps, controlPeriod: controlPeriod, observation: obs, action: act,
+            act: { o, a in
+                if let stats { for j in 0..<no { let v = Double(o[j]); stats[j] += v; stats[no + j] += v * v } }
+                p.act(o, into: a)
+            },
+            observe: { _, out in shifted += Double(out.reward - shift) })
         shiftedReturn?.pointee = shifted
-        let x1 = env.info()["x_position"] ?? 0
-        return EpisodeStats(totalReturn: ret, steps: steps, terminated: terminated,
-                            meanSpeed: steps == 0 ? 0 : (x1 - x0) / (Double(steps) * controlPeriod))
+        return e
     }
 
     /// Evaluates `policy` on episodes with seeds `derive(base, 0..<episodes)` (parallel, ordered).

@@ -2,6 +2,7 @@
 ///
 /// Bounds may be infinite (observation spaces of the locomotion envs, as in Gymnasium);
 /// action spaces are always the finite cube `[-1, 1]^n`.
+import Randomness
 public struct Box: Sendable, Equatable, CustomStringConvertible {
     public let low: [Float]
     public let high: [Float]

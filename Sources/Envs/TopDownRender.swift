@@ -202,22 +202,24 @@ public enum TopDownRender {
         let obs = UnsafeMutablePointer<Float>.allocate(capacity: spec.observationDimension)
         let act = UnsafeMutablePointer<Float>.allocate(capacity: spec.actionDimension)
         defer { obs.deallocate(); act.deallocate() }
-        var rng = SeededRNG(seed: SeededRNG.derive(seed, 0xAC7))
+        var rng = EpisodeSeeding.actorRNG(episodeSeed: seed)
         let controller = ScriptedControllers.make(for: id, noise: noise)
-        env.reset(seed: seed, observation: obs)
-        var trail = [trailPoint(env)!]
-        var ret: Float = 0, steps = 0
+        var trail: [SIMD2<Float>] = []
         let limit = min(maxSteps ?? spec.maxEpisodeSteps, spec.maxEpisodeSteps)
-        while steps < limit {
-            switch policy {
-            case .random: for i in 0..<spec.actionDimension { act[i] = Float(rng.uniform(-1, 1)) }
-            case .scripted: controller!.act(observation: obs, action: act, rng: &rng)
-            }
-            let out = try env.step(action: act, observation: obs)
-            ret += out.reward; steps += 1
-            trail.append(trailPoint(env)!)
-            if out.done { break }
-        }
+        let e: EpisodeStats
+        do {
+            e = try EpisodeRunner.run(
+                env: env, seed: seed, maxSteps: limit, controlPeriod: spec.controlPeriod, observation: obs, action: act,
+                act: { o, a in
+                    if trail.isEmpty { trail.append(trailPoint(env)!) }
+                    switch policy {
+                    case .random: for i in 0..<spec.actionDimension { a[i] = Float(rng.uniform(-1, 1)) }
+                    case .scripted: controller!.act(observation: o, action: a, rng: &rng)
+                    }
+                },
+                observe: { _, _ in trail.append(trailPoint(env)!) })
+        } catch { throw (error as? EnvError) ?? .unknownEnv("\(id.rawValue): \(error)") }
+        let ret = Float(e.totalReturn), steps = e.steps
         let title = "\(id) seed \(seed), \(policy.rawValue) policy: \(steps) steps, return \(ret)"
         return svg(env, trail: trail, title: title)!
     }
@@ -228,3 +230,4 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Randomness

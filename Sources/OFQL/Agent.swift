@@ -1,5 +1,7 @@
 import BLAS
+import Datasets
 import Dispatch
+import Randomness
 
 /// A minibatch of transitions in preallocated buffers (raw observations; the agent normalises).
 public final class TransitionBatch {

@@ -1,4 +1,5 @@
 import BLAS
+import Randomness
 
 /// The behaviour-cloning baseline as a ``Learner``: a deterministic MLP s → a trained by the
 /// squared error to the dataset's actions (mean over the batch; over action dimensions too

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Randomness
 
 /// Everything in a checkpoint besides tensors (`checkpoint.json`).
 public struct CheckpointInfo: Codable, Sendable, Equatable {

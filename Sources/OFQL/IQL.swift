@@ -2,6 +2,7 @@ import BLAS
 #if canImport(Glibc)
 import Glibc
 #endif
+import Randomness
 
 /// IQL's networks and its three losses (Kostrikov, Nair & Levine 2022, arXiv 2110.06169,
 /// §4: eq. 5 value, eq. 6 critic, eq. 7 advantage-weighted actor), generic over the scalar so

@@ -5,6 +5,7 @@
 /// networks: `policy.` → `policy_ema.`, `critic.` → `critic_target.`). `optimizer` is the Adam
 /// state trained with the set and the prefix of its moments in `optimizer.safetensors`
 /// (`actor` or `critic`).
+import Randomness
 public struct ParameterSet {
     public let block: ParameterBlock<Float>
     public let rename: (from: String, to: String)?

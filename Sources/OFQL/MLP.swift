@@ -1,6 +1,7 @@
 import BLAS
 import COFQLKernels
 import Dispatch
+import Randomness
 
 /// The shape of a multilayer perceptron: Linear → [LayerNorm] → activation for every hidden
 /// width, then a final Linear.

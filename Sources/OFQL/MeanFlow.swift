@@ -2,6 +2,7 @@
 /// so that tests can plug in closed-form velocity fields.
 ///
 /// Conventions (MeanFlow, arXiv 2505.13447 §3, as OFQL, arXiv 2508.13904 §3): t = 0 is data, t = 1 is noise, r ≤ t.
+import Randomness
 public enum MeanFlow {
     /// Draws (t, r) for `n` rows (eq. 7): two independent draws from the time sampler,
     /// t = max, r = min; then with probability `flowRatio` (= P(r = t)) r ← t.

@@ -1,4 +1,5 @@
 import BLAS
+import Randomness
 
 /// How the policy sees the times r and t.
 public enum TimeInput: String, Codable, Sendable {

@@ -3,6 +3,7 @@
 /// Networks register their tensors here while being built (recording the offsets they will
 /// read), then a ``ParameterBlock`` allocates one contiguous buffer for all of them, so Adam,
 /// Polyak updates, gradient norms and checkpoints are single loops over one array.
+import Randomness
 public struct ParameterLayout: Sendable, Equatable {
     /// One named tensor: PyTorch-style name (`policy.body.layers.0.weight`), row-major shape.
     public struct Entry: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import BLAS
+import Randomness
 
 /// Evaluation-time action selection (CleanDiffuser's protocol, which arXiv 2508.13904 App. B
 /// says it follows): for each state draw `candidates` one-step actions with the initial noise

@@ -1,4 +1,5 @@
 import BLAS
+import Randomness
 
 /// TD3+BC's networks and its two losses (Fujimoto & Gu 2021, arXiv 2106.06860, §4 eq. 3 and
 /// Algorithm 1), generic over the scalar so the finite-difference tests run them in Double.

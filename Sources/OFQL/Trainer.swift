@@ -1,5 +1,7 @@
 import BLAS
+import Datasets
 import Foundation
+import Randomness
 
 /// How long to train and how often to log and checkpoint.
 public struct TrainerOptions: Sendable {

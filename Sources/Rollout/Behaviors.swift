@@ -1,6 +1,7 @@
 import Envs
 import Foundation
 import OFQL
+import Randomness
 
 /// Finds the package's `datasets` folder (behaviour-policy files, catalog): `$OFQL_DATASETS`,
 /// else the first `datasets/behavior` above the working directory or the executable.

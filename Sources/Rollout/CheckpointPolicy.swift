@@ -1,6 +1,7 @@
 import Envs
 import Foundation
 import OFQL
+import Randomness
 
 /// A trained policy (OFQL, BC, TD3+BC, IQL) in the rollout engine: batched sampling with the
 /// observation normaliser stored in the checkpoint, and each episode's own noise stream;

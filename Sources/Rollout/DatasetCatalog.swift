@@ -1,3 +1,4 @@
+import Datasets
 import Envs
 
 /// How a catalog dataset's behaviour data is produced.

@@ -1,6 +1,7 @@
 import BLAS
 import Envs
 import OFQL
+import Randomness
 
 /// D4RL's medium-replay recipe on the stand-ins: the replay buffer of an online agent trained
 /// from scratch until it reaches the medium policy's return (Fu et al. 2020, arXiv 2004.07219,

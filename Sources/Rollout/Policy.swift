@@ -1,5 +1,6 @@
 import Envs
 import OFQL
+import Randomness
 
 /// A policy that acts on a batch of observations at once, as rollout workers need.
 ///

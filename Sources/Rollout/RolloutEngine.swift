@@ -3,6 +3,7 @@ import Dispatch
 import Envs
 import OFQL
 import Physics
+import Randomness
 import Synchronization
 
 /// What one episode did.
@@ -196,7 +197,7 @@ final class Worker {
         var recs = [EpisodeRecord](repeating: EpisodeRecord(), count: record ? k : 0)
         for l in 0..<k {
             let episode = range.lowerBound + l
-            let seed = options.seed &+ UInt64(episode)
+            let seed = EpisodeSeeding.episodeSeed(base: options.seed, index: episode)
             policy.beginEpisode(lane: l, episode: episode, seed: seed, env: envs[l])
             envs[l].reset(seed: seed, observation: obs + l * od)
             rngs[l] = Xoshiro(seed: seed).derived(options.noiseStream)
@@ -240,7 +241,7 @@ final class Worker {
                     let info = envs[l].info()
                     let episode = range.lowerBound + l
                     results[episode] = EpisodeResult(
-                        index: episode, seed: options.seed &+ UInt64(episode), totalReward: totals[l], length: lengths[l],
+                        index: episode, seed: EpisodeSeeding.episodeSeed(base: options.seed, index: episode), totalReward: totals[l], length: lengths[l],
                         terminated: outcome.terminated, truncated: outcome.truncated && !outcome.terminated,
                         success: info["success"].map { $0 != 0 }, subtasks: info["subtasks_completed"].map { Int($0) })
                     if record { records[episode] = recs[l]; recs[l] = EpisodeRecord() }

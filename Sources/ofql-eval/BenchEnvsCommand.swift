@@ -1,5 +1,6 @@
 import ArgumentParser
 import Envs
+import Randomness
 
 /// `ofql-eval bench envs`: single-thread env steps/s with uniform random actions.
 ///

@@ -1,6 +1,8 @@
 import ArgumentParser
 import BLAS
+import Datasets
 import OFQL
+import Randomness
 
 /// Parses "256x3" (width × depth) or "256/128/64" (explicit widths) into hidden widths.
 func parseHidden(_ s: String) throws -> [Int] {

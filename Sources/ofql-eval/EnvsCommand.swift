@@ -80,7 +80,7 @@ struct EnvsEval: ParsableCommand {
         commandName: "eval", abstract: "Seeded episodes of a policy: mean return, survival, speed (JSON line).")
     @Option(help: "Env id.") var env: String
     @Option(help: "random, expert or medium.") var policy: PolicyChoice = .expert
-    @Option(help: "Episodes (episode i uses seed derive(seed, i)).") var episodes = 100
+    @Option(help: "Episodes (episode i uses the env seed seed + i, as evaluate does).") var episodes = 100
     @Option(help: "Base seed.") var seed: UInt64 = 0
     @Option(help: "Gaussian action-noise std for behaviour policies.") var noise: Float = 0
     @Option(help: "Worker threads.") var workers = 2

@@ -1,6 +1,7 @@
 import Envs
 import Foundation
 import OFQL
+import Randomness
 import Rollout
 
 /// An animated SVG (SMIL, no scripts) of one episode of a policy: side view of the bodies for
@@ -13,11 +14,11 @@ enum EpisodeAnimation {
         let env = spec.make()
         let p = policy.makeWorkerCopy()
         let od = spec.observationDimension, ad = spec.actionDimension
-        var obs = [Float](repeating: 0, count: od), next = obs, act = [Float](repeating: 0, count: ad)
+        let obs = UnsafeMutablePointer<Float>.allocate(capacity: od), act = UnsafeMutablePointer<Float>.allocate(capacity: ad)
+        defer { obs.deallocate(); act.deallocate() }
         var rng = Xoshiro(seed: seed).derived(RolloutOptions(episodes: 1).noiseStream)
         var lane = 0
         p.beginEpisode(lane: 0, episode: 0, seed: seed, env: env)
-        env.reset(seed: seed, observation: &obs)
         var frames: [[RenderCapsule]] = [], cams: [Float] = [], captions: [String] = []
         var topDown: [String] = [], trail: [SIMD2<Float>] = []
         var total = 0.0
@@ -34,21 +35,23 @@ enum EpisodeAnimation {
             frames.append(r.renderCapsules()); cams.append(r.cameraX)
             captions.append(caption)
         }
-        if let p = TopDownRender.trailPoint(env) { trail.append(p) }
-        capture(0)
-        var t = 0
-        while true {
-            obs.withUnsafeBufferPointer { o in act.withUnsafeMutableBufferPointer { a in
-                p.act(observations: o.baseAddress!, count: 1, lanes: &lane, actions: a.baseAddress!, rngs: &rng)
-            } }
-            let out = try env.step(action: act, observation: &next)
-            t += 1
-            total += Double(out.reward)
-            obs = next
-            if let p = TopDownRender.trailPoint(env) { trail.append(p) }
-            if t % stride == 0 || out.done { capture(t) }
-            if out.done { break }
-        }
+        var started = false
+        let e = try EpisodeRunner.run(
+            env: env, seed: seed, controlPeriod: spec.controlPeriod, observation: obs, action: act,
+            act: { o, a in
+                if !started {
+                    started = true
+                    if let p = TopDownRender.trailPoint(env) { trail.append(p) }
+                    capture(0)
+                }
+                p.act(observations: o, count: 1, lanes: &lane, actions: a, rngs: &rng)
+            },
+            observe: { t, out in
+                total += Double(out.reward)
+                if let p = TopDownRender.trailPoint(env) { trail.append(p) }
+                if t % stride == 0 || out.done { capture(t) }
+            })
+        let t = e.steps
         if !topDown.isEmpty {
             return animateSVGFrames(topDown, title: "\(spec.id) · \(policy.name) · \(t) steps, return \(String(format: "%.1f", total))",
                                     frameSeconds: Double(stride) * spec.controlPeriod)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BLAS
+import Datasets
 import Envs
 import Foundation
 import OFQL

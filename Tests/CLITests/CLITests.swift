@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+import TestSupport
 
 /// Runs the built `ofql-eval` (next to the test bundle) and captures its output.
 struct CLIResult { var status: Int32; var stdout: String; var stderr: String }
@@ -97,7 +98,7 @@ struct CLITests {
 struct DemoTests {
     @Test("demo --tiny runs end to end and writes a well-formed report with curves and an episode")
     func tinyDemo() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-demo-\(UUID().uuidString)").path
+        let out = makeTemporaryDirectory("demo")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runCLI(["demo", "--tiny", "--out", out])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -132,7 +133,7 @@ func TrainRunEvals(_ dir: String) -> [String] {
 struct BadInputCLITests {
     @Test("dataset, train and evaluate name the flag or file and exit non-zero")
     func badInput() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-bad-\(UUID().uuidString)").path
+        let dir = makeTemporaryDirectory("bad")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "x".write(toFile: dir + "/file.txt", atomically: false, encoding: .utf8)
@@ -190,7 +191,7 @@ struct BadInputCLITests {
 struct BaselineCLITests {
     @Test("train --algo td3bc trains, and evaluate rolls out its checkpoint, also without optimizer state")
     func td3bcTrainsAndEvaluates() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-td3bc-\(UUID().uuidString)").path
+        let dir = makeTemporaryDirectory("td3bc")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let gen = try runCLI(["dataset", "generate", "hopper-medium-v1", "--size", "2000", "--out", dir])

@@ -2,12 +2,9 @@ import Foundation
 import Testing
 @testable import Datasets
 import HDF5
+import TestSupport
 
-func tempDir() -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-ds-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
-}
+func tempDir() -> String { makeTemporaryDirectory("ds") }
 
 /// Files written by h5py alone (scripts/fixtures/make_d4rl_fixtures.py).
 func fixture(_ name: String) -> String {
@@ -36,7 +33,7 @@ func handMade(next: Bool = true, timeouts: Bool = true) -> D4RLDataset {
 @Suite("D4RL layout: episodes, masks, round trips, bad input")
 struct DatasetsTests {
     @Test("episode boundaries and bootstrap masks with next_observations and timeouts")
-    func boundariesFull() {
+    func boundariesFull() throws {
         let d = handMade()
         let eps = d.episodes()
         #expect(eps.map(\.start) == [0, 3, 5])
@@ -44,7 +41,7 @@ struct DatasetsTests {
         #expect(eps.map(\.terminated) == [true, false, false])
         #expect(eps.map(\.truncated) == [false, true, false])
         #expect(eps.map(\.totalReward) == [6, 9, 13])
-        let q = d.makeTransitions()
+        let q = try d.makeTransitions()
         #expect(q.count == 7 && q.droppedRows == 0, "the timeout step is kept: its next state is stored")
         #expect(q.terminals == [0, 0, 1, 0, 0, 0, 0], "only the terminal clears the bootstrap mask, not the timeout")
         #expect(q.episodeEnds == [false, false, true, false, true, false, true])
@@ -52,8 +49,8 @@ struct DatasetsTests {
     }
 
     @Test("without next_observations: no next state across an episode, the unknown ones are dropped")
-    func boundariesNoNext() {
-        let q = handMade(next: false).makeTransitions()
+    func boundariesNoNext() throws {
+        let q = try handMade(next: false).makeTransitions()
         // Row 4 (timeout) and row 6 (cut off) have no known next state; the terminal row is kept.
         #expect(q.droppedRows == 2)
         #expect(q.rewards == [1, 2, 3, 4, 6])
@@ -65,13 +62,13 @@ struct DatasetsTests {
     }
 
     @Test("without timeouts or next_observations the episode limit marks boundaries")
-    func inferredLimit() {
+    func inferredLimit() throws {
         let d = D4RLDataset(observationDimension: 1, actionDimension: 1, observations: (0..<7).map(Float.init),
                             actions: [Float](repeating: 0, count: 7), rewards: [Float](repeating: 1, count: 7),
                             terminals: [Bool](repeating: false, count: 7), timeouts: nil, nextObservations: nil)
         #expect(d.episodes(maxEpisodeSteps: 3).map(\.length) == [3, 3, 1])
         #expect(d.episodes().map(\.length) == [7])
-        let q = d.makeTransitions(maxEpisodeSteps: 3)
+        let q = try d.makeTransitions(maxEpisodeSteps: 3)
         #expect(q.count == 4 && q.droppedRows == 3)
         #expect(q.nextObservations == [1, 2, 4, 5])
     }
@@ -117,7 +114,7 @@ struct DatasetsTests {
         #expect(d.metadata["algorithm"] == .string("SAC"))
         #expect(d.metadata["iteration"] == .int(1000))
         #expect(d.infos["qpos"]?.shape == [12, 6])
-        let q = d.makeTransitions()
+        let q = try d.makeTransitions()
         #expect(q.count == 12 && q.terminals.reduce(0, +) == 1)
         #expect(d.verify(maxEpisodeSteps: 4).isEmpty == false, "the 5-step episode is over a 4-step limit")
         #expect(d.verify(maxEpisodeSteps: 5).isEmpty)
@@ -129,7 +126,7 @@ struct DatasetsTests {
         #expect(d.rewards == [0, 1, 2, 3, 4, 5, 6])
         #expect(d.terminals == [false, false, true, false, false, false, false])
         #expect(d.timeouts == nil && d.nextObservations == nil)
-        let q = d.makeTransitions()
+        let q = try d.makeTransitions()
         #expect(q.count == 6 && q.droppedRows == 1)
         let problems = d.verify()
         #expect(problems.contains { $0.hasPrefix("timeouts: missing") })

@@ -1,5 +1,7 @@
 import Foundation
+import Randomness
 import Testing
+import TestSupport
 @testable import Envs
 
 @Suite("Behaviour policies and their search")
@@ -44,7 +46,7 @@ struct BehaviorTests {
         #expect(file.envVersion == (try EnvRegistry.spec(.halfcheetah)).version)
         var stale = file
         stale.envVersion = file.envVersion - 1
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-behavior-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = URL(fileURLWithPath: makeTemporaryDirectory("behavior"))
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("behavior"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try stale.write(to: BehaviorFile.path(datasets: dir.path, env: .halfcheetah))

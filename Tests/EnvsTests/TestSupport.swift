@@ -1,14 +1,5 @@
+import TestSupport
 @testable import Envs
-
-/// The package root, found from this file's path (Tests/EnvsTests/TestSupport.swift).
-func packageRoot(_ file: String = #filePath) -> String {
-    var parts = file.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}
-
-/// The committed datasets folder.
-var datasetsPath: String { packageRoot() + "/datasets" }
 
 /// Runs a seeded episode with `act` choosing actions; returns (return, steps, terminated, truncated).
 func runEpisode(_ env: any Environment, seed: UInt64, maxSteps: Int = 1000, act: ([Float]) -> [Float]) throws

@@ -1,17 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import HDF5
 
 // No fork/system() in these tests: a forked child inherits HDF5's flock()ed descriptors and
 // would hold the lock of a file another test is about to reopen.
 
-/// A fresh temporary directory, removed by the caller with `removeTree`.
-func makeTempDir() -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-h5-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
-}
-func removeTree(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
+func makeTempDir() -> String { makeTemporaryDirectory("h5") }
 
 @Suite("HDF5 round trips and errors")
 struct HDF5Tests {

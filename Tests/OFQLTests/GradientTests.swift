@@ -1,4 +1,6 @@
+import Randomness
 import Testing
+import TestSupport
 @testable import OFQL
 
 /// Backward and JVP of layers and whole networks against central finite differences (Double).

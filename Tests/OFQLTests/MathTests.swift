@@ -1,5 +1,7 @@
 import Foundation
+import Randomness
 import Testing
+import TestSupport
 @testable import OFQL
 
 /// Fast Float kernels against libm, MeanFlow's analytic solution, Adam and Polyak.

@@ -1,3 +1,5 @@
+import Datasets
+import Randomness
 import Testing
 @testable import OFQL
 

@@ -1,5 +1,8 @@
+import Datasets
 import Foundation
+import Randomness
 import Testing
+import TestSupport
 @testable import OFQL
 
 /// Checkpoints, resume, and clear errors for bad checkpoints, configs and datasets.

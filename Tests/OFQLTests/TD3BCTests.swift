@@ -1,5 +1,7 @@
 import Foundation
+import Randomness
 import Testing
+import TestSupport
 @testable import OFQL
 
 /// TD3+BC (arXiv 2106.06860): both losses against finite differences in Double, the published

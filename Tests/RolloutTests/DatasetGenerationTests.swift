@@ -3,6 +3,7 @@ import Envs
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 @testable import Rollout
 
 @Suite("Dataset generation")
@@ -25,7 +26,7 @@ struct DatasetGenerationTests {
 
     @Test("every catalog entry generates at a reduced size, verifies and round-trips through HDF5")
     func everyEntry() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-cat-\(UUID().uuidString)").path
+        let dir = makeTemporaryDirectory("cat")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for entry in DatasetCatalog.all {

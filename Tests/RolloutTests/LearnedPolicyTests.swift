@@ -3,11 +3,11 @@ import Envs
 import Foundation
 import OFQL
 import Testing
+import TestSupport
 @testable import Rollout
 
 /// The repository's datasets/ folder (committed behaviour policies).
-let datasetsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("datasets").path
+let datasetsFolder = datasetsPath
 
 @Suite("Learned policies in the rollout engine")
 struct LearnedPolicyTests {
@@ -17,7 +17,7 @@ struct LearnedPolicyTests {
         var cfg = OFQLConfig()
         cfg.hidden = [64, 64]; cfg.criticHidden = [64, 64]; cfg.batchSize = 32
         let agent = try OFQLAgent.create(config: cfg, obsDim: spec.observationDimension, actDim: spec.actionDimension, seed: 3)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofql-ckpt-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: makeTemporaryDirectory("ckpt"))
         defer { try? FileManager.default.removeItem(at: dir) }
         try Checkpoint.save(agent, to: dir, datasetID: "test", seed: 3, trainerRNG: nil, blasThreads: 1)
         let (policy, info) = try CheckpointPolicy.load(dir.path, lanes: 4)
@@ -38,10 +38,7 @@ struct LearnedPolicyTests {
         let entry = try DatasetCatalog.entry("hopper-medium-v1")
         let data = try DatasetGenerator.generate(entry, size: 20_000, seed: 0, workers: 2,
                                                  provider: BundledBehaviors(datasets: datasetsFolder))
-        let q = data.makeTransitions()
-        let t = try Transitions(observations: q.observations, actions: q.actions, rewards: q.rewards,
-                                nextObservations: q.nextObservations, terminals: q.terminals,
-                                obsDim: q.observationDimension, actDim: q.actionDimension)
+        let t = try data.makeTransitions()
         var cfg = OFQLConfig()
         cfg.algo = .bc
         cfg.hidden = [64, 64]

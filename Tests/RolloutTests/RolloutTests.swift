@@ -1,4 +1,5 @@
 import Envs
+import Foundation
 import OFQL
 import Testing
 @testable import Rollout
@@ -68,5 +69,48 @@ struct ReferenceScoreTests {
             #expect(mean == want, "\(env) \(name): recomputed \(mean), committed \(want)")
         }
         #expect(committed.expert > committed.random + 1000, "the expert is far above random")
+    }
+}
+
+@Suite("One seeding rule for every command that runs episodes")
+struct EpisodeSeedingTests {
+    @Test("evaluate (rollout engine), envs eval, envs render and the runner play the same episodes from seed s + i")
+    func sameEpisodes() throws {
+        let spec = try EnvRegistry.spec(.hopper)
+        // A noise-free expert: an episode then depends on its env seed alone.
+        let expert = try BehaviorPolicy.load(datasets: datasetsFolder, env: .hopper, level: .expert, noiseStd: 0)
+        let base: UInt64 = 41, n = 3
+        let engine = try RolloutEngine.run(spec: spec, policy: LinearBatchPolicy(name: "expert", policy: expert.policy, noiseStd: 0),
+                                           options: RolloutOptions(episodes: n, workers: 2, seed: base))
+        let envsEval = Envs.evaluate(spec: spec, actor: .behavior(expert), episodes: n, seedBase: base, workers: 2)
+        #expect(engine.episodes.map(\.seed) == (0..<n).map { base + UInt64($0) })
+        for i in 0..<n {
+            let seed = EpisodeSeeding.episodeSeed(base: base, index: i)
+            let env = spec.make()
+            let obs = UnsafeMutablePointer<Float>.allocate(capacity: spec.observationDimension)
+            let act = UnsafeMutablePointer<Float>.allocate(capacity: spec.actionDimension)
+            defer { obs.deallocate(); act.deallocate() }
+            let single = try EpisodeRunner.run(env: env, seed: seed, controlPeriod: spec.controlPeriod, observation: obs, action: act,
+                                               act: { o, a in expert.policy.act(o, into: a) })
+            let film = filmstripFrames(spec: spec, actor: .behavior(expert), seed: seed, every: 100, maxFrames: 3).summary
+            #expect(envsEval.episodes[i] == single)
+            #expect(film == single)
+            #expect(abs(engine.episodes[i].totalReward - single.totalReturn) < 1e-6 * max(1, abs(single.totalReturn)))
+            #expect(engine.episodes[i].length == single.steps)
+        }
+        #expect(Set(envsEval.episodes.map(\.steps)).count + Set(envsEval.episodes.map(\.totalReturn)).count > 2,
+                "different seeds give different episodes")
+    }
+
+    @Test("the runner stops at maxSteps and reports the steps it ran")
+    func maxSteps() throws {
+        let spec = try EnvRegistry.spec(.hopper)
+        let obs = UnsafeMutablePointer<Float>.allocate(capacity: spec.observationDimension)
+        let act = UnsafeMutablePointer<Float>.allocate(capacity: spec.actionDimension)
+        defer { obs.deallocate(); act.deallocate() }
+        var seen = 0
+        let e = try EpisodeRunner.run(env: spec.make(), seed: 0, maxSteps: 5, controlPeriod: spec.controlPeriod, observation: obs,
+                                      action: act, act: { _, a in for j in 0..<3 { a[j] = 0 } }, observe: { t, _ in seen = t })
+        #expect(e.steps == 5 && seen == 5 && !e.terminated)
     }
 }

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A seeded xoshiro256** generator: the only source of randomness in this module.
+/// A seeded xoshiro256** generator: the learners' only source of randomness (initialisation,
+/// minibatches, flow noise).
 ///
 /// Seeded through SplitMix64 (so nearby seeds give unrelated streams); the whole state is four
 /// words, saved in checkpoints so that a resumed run continues the same stream. Normals use
@@ -69,9 +66,7 @@ public struct Xoshiro: RandomNumberGenerator, Codable, Equatable, Sendable {
     @inline(__always)
     public mutating func normalPair() -> (Double, Double) {
         let u1 = uniformOpenZero(), u2 = uniform()
-        let rad = (-2 * log(u1)).squareRoot()
-        let th = 2 * Double.pi * u2
-        return (rad * cos(th), rad * sin(th))
+        return boxMuller(u1, u2)
     }
 
     /// One standard normal (the pair's second value is discarded).

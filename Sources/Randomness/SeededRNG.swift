@@ -1,4 +1,5 @@
-/// A small, fast, seeded generator (SplitMix64) used for every random draw in Envs.
+/// A small, fast, seeded generator (SplitMix64) used for every random draw of the environments
+/// and the behaviour policies (dataset bytes depend on its stream).
 ///
 /// Library code never reaches for a global generator; seeds are explicit and derived by
 /// index (``SeededRNG/derive(_:_:)``) so results do not depend on scheduling.
@@ -23,12 +24,12 @@ public struct SeededRNG: RandomNumberGenerator, Sendable, Equatable {
     @inlinable
     public mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * unit() }
 
-    /// A standard normal draw (Box–Muller, one value per call).
+    /// A standard normal draw (Box–Muller, one value per call: the pair's first value).
     public static func gaussian<G: RandomNumberGenerator>(using g: inout G) -> Double {
         var u1 = Double(g.next() >> 11) * 0x1.0p-53
         if u1 < 1e-300 { u1 = 1e-300 }
         let u2 = Double(g.next() >> 11) * 0x1.0p-53
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+        return boxMuller(u1, u2).0
     }
 
     public mutating func gaussian() -> Double { SeededRNG.gaussian(using: &self) }
@@ -49,12 +50,23 @@ public func addActionNoise<G: RandomNumberGenerator>(_ action: UnsafeMutablePoin
     for i in 0..<count { action[i] = min(max(action[i] + std * Float(SeededRNG.gaussian(using: &rng)), -1), 1) }
 }
 
+/// The one normal sampler of the package: Box–Muller's pair of independent standard normals
+/// from u1 ∈ (0, 1] and u2 ∈ [0, 1) (Box & Muller, Ann. Math. Statist. 29(2), 1958).
+@inlinable
+public func boxMuller(_ u1: Double, _ u2: Double) -> (Double, Double) {
+    let rad = (-2 * _log(u1)).squareRoot()
+    let th = 2 * Double.pi * u2
+    return (rad * _cos(th), rad * _sin(th))
+}
+
 #if canImport(Glibc)
 import Glibc
 @usableFromInline func _log(_ x: Double) -> Double { Glibc.log(x) }
 @usableFromInline func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+@usableFromInline func _sin(_ x: Double) -> Double { Glibc.sin(x) }
 #elseif canImport(Darwin)
 import Darwin
 @usableFromInline func _log(_ x: Double) -> Double { Darwin.log(x) }
 @usableFromInline func _cos(_ x: Double) -> Double { Darwin.cos(x) }
+@usableFromInline func _sin(_ x: Double) -> Double { Darwin.sin(x) }
 #endif
