@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Envs", targets: ["Envs"]),
         .library(name: "OFQL", targets: ["OFQL"]),
         .library(name: "Rollout", targets: ["Rollout"]),
+        .library(name: "Experiments", targets: ["Experiments"]),
         .executable(name: "ofql-eval", targets: ["ofql-eval"]),
     ],
     dependencies: [
@@ -41,10 +42,12 @@ let package = Package(
         .target(name: "Envs", dependencies: ["Physics", "Randomness"]),
         .target(name: "OFQL", dependencies: ["BLAS", "Datasets", "COFQLKernels", "Randomness"]),
         .target(name: "Rollout", dependencies: ["Physics", "Envs", "OFQL", "HDF5", "BLAS", "Datasets", "Randomness"]),
+        // Run orchestration (training runs, suites, reports): the CLI only parses and prints.
+        .target(name: "Experiments", dependencies: ["BLAS", "Datasets", "Envs", "OFQL", "Rollout", "Randomness"]),
         .executableTarget(
             name: "ofql-eval",
             dependencies: [
-                "Physics", "BLAS", "HDF5", "Datasets", "Envs", "OFQL", "Rollout", "Randomness",
+                "Physics", "BLAS", "HDF5", "Datasets", "Envs", "OFQL", "Rollout", "Randomness", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "MazeKitchenTests", dependencies: ["TestSupport", "Envs", "Physics", "Randomness"]),
         .testTarget(name: "OFQLTests", dependencies: ["TestSupport", "OFQL", "BLAS", "HDF5", "Datasets", "Randomness"]),
         .testTarget(name: "RolloutTests", dependencies: ["TestSupport", "Rollout", "Envs", "OFQL", "HDF5", "Datasets", "Randomness"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Experiments", "OFQL"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "ofql-eval", "Datasets"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Envs
 
 /// `ofql-eval behavior …`: tune the scripted behaviour policies (ARS V2-t on linear controllers).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import BLAS
 import Glibc
 
@@ -21,13 +22,6 @@ struct BenchOptions: ParsableArguments {
         guard reps >= 1 else { throw ValidationError("--reps must be at least 1, got \(reps)") }
         guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be positive, got \(seconds)") }
     }
-}
-
-/// Monotonic wall clock in seconds.
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
 /// Repeats `body` (which does `unitsPerCall` units of work) for at least `seconds` per
@@ -62,13 +56,6 @@ func benchLine(bench: String, label: String, values: [Double], unit: String, ext
     return "{" + parts.joined(separator: ", ") + "}"
 }
 
-/// Three significant decimals without Foundation.
-func format3(_ v: Double) -> String {
-    let r = (v * 1000).rounded() / 1000
-    if r == r.rounded(), abs(r) < 1e15 { return String(Int64(r)) }
-    return String(r)
-}
-
 struct BenchGemmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm", abstract: "sgemm GFLOP/s at 256³ and 1024³ with 1 and 2 BLAS threads.")
@@ -77,7 +64,7 @@ struct BenchGemmCommand: ParsableCommand {
     @Option(help: "BLAS thread counts to measure.") var threads: [Int] = [1, 2]
 
     func run() throws {
-        FileHandle.standardError.write("# openblas core \(BLASRuntime.coreName); \(PackageInfo.blasCoreChoice)\n")
+        StandardStream.error.write("# openblas core \(BLASRuntime.coreName); \(PackageInfo.blasCoreChoice)\n")
         for n in sizes {
             let a = (0..<(n * n)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
             let b = (0..<(n * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }

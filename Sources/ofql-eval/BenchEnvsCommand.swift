@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Envs
 import Randomness
 
@@ -21,7 +22,7 @@ struct BenchEnvsCommand: ParsableCommand {
 
     func run() throws {
         let specs = try env.isEmpty ? EnvRegistry.all : env.map { try EnvRegistry.spec(EnvID(rawValue: $0)) }
-        FileHandle.standardError.write("# peer (Box2D, Python): Gymnasium BipedalWalker-v3 ≈ 6400 steps/s\n")
+        StandardStream.error.write("# peer (Box2D, Python): Gymnasium BipedalWalker-v3 ≈ 6400 steps/s\n")
         for spec in specs {
             let e = spec.make()
             let na = spec.actionDimension, no = spec.observationDimension

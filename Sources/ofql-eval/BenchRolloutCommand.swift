@@ -2,6 +2,7 @@ import ArgumentParser
 import BLAS
 import Datasets
 import Envs
+import Experiments
 import Foundation
 import OFQL
 import Rollout
@@ -53,7 +54,7 @@ struct BenchRolloutCommand: ParsableCommand {
         if let one = medians[1], let two = medians[2] {
             print("{\"bench\": \"rollout_scaling\", \"label\": \"\(env) 2 workers / 1 worker\", \"value\": \(format3(two / one))}")
         }
-        FileHandle.standardError.write("# peer (RESULTS.md): EnvPool BipedalWalker 8 envs / 2 threads, env only ≈ 22.5k steps/s median; measure it beside this with scripts/bench.sh\n")
+        StandardStream.error.write("# peer (RESULTS.md): EnvPool BipedalWalker 8 envs / 2 threads, env only ≈ 22.5k steps/s median; measure it beside this with scripts/bench.sh\n")
     }
 }
 

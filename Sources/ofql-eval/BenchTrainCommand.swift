@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import BLAS
 import Datasets
 import OFQL
@@ -67,7 +68,7 @@ struct BenchTrainCommand: ParsableCommand {
 
     func run() throws {
         BLASRuntime.setThreads(threads)
-        FileHandle.standardError.write("# openblas core \(BLASRuntime.coreName), \(threads) thread(s); \(PackageInfo.blasCoreChoice)\n")
+        StandardStream.error.write("# openblas core \(BLASRuntime.coreName), \(threads) thread(s); \(PackageInfo.blasCoreChoice)\n")
         let data = try Self.synthetic(obsDim: obsDim, actDim: actDim)
         for spec in hidden.split(separator: ",").map(String.init) {
             let widths = try parseHidden(spec)

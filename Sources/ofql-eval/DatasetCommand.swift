@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Envs
+import Experiments
 import Foundation
 import Rollout
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Experiments
 import Physics
 
 /// `ofql-eval demo`: the main job end to end on a small embedded default.
@@ -53,8 +54,10 @@ struct DemoCommand: ParsableCommand {
         // The demo always trains afresh (generated datasets are reused).
         try? FileManager.default.removeItem(atPath: out + "/runs")
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try Suite(plan: plan, out: out, workers: workers, threads: 2,
-                  command: "ofql-eval demo --dataset \(dataset) --size \(size) --steps \(steps) --eval-episodes \(episodes) --out \(out)").run()
+        // The demo always trains afresh: its cells go with its runs.
+        try? FileManager.default.removeItem(atPath: out + "/cells")
+        print(try Suite(plan: plan, out: out, workers: workers, threads: 2,
+                        command: "ofql-eval demo --dataset \(dataset) --size \(size) --steps \(steps) --eval-episodes \(episodes) --out \(out)").run())
         print(String(format: "demo finished in %.0f s; report: %@/results.html", monotonicSeconds() - t0, out))
         print("note: \(steps) steps is a smoke-level budget (the paper trains 2M); results/stand-ins-v1.md has the first table and what it taught us")
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BLAS
+import Experiments
 import Foundation
 import HDF5
 import Physics

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Envs
+import Experiments
 import Foundation
 import OFQL
 import Rollout
@@ -13,21 +14,6 @@ struct RolloutArguments: ParsableArguments {
     func validate() throws {
         guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
         guard (1...1024).contains(workers) else { throw ValidationError("--workers must be between 1 and 1024, got \(workers)") }
-    }
-}
-
-/// Resolves an `--env` value to its spec with a helpful error.
-func envSpec(_ id: String, flag: String = "--env") throws -> EnvSpec {
-    do { return try EnvRegistry.spec(EnvID(rawValue: id)) } catch {
-        throw ValidationError("\(flag): \(error)")
-    }
-}
-
-/// Writes text atomically (temporary file, then rename).
-func writeAtomically(_ text: String, to path: String, flag: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
-        throw ValidationError("\(flag): cannot write \(path): \(error.localizedDescription)")
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BLAS
+import Experiments
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,29 +43,4 @@ struct OFQLEval: ParsableCommand {
 enum PackageInfo {
     static let version = "0.1.0"
     nonisolated(unsafe) static var blasCoreChoice = ""
-}
-
-/// Messages for people go to stderr; stdout stays for results.
-enum Log {
-    static func info(_ s: String) {
-        FileHandle.standardError.write(s + "\n")
-    }
-    static var stderrIsTerminal: Bool { isatty(2) != 0 }
-}
-
-struct FileHandle {
-    let fd: Int32
-    static let standardError = FileHandle(fd: 2)
-    static let standardOutput = FileHandle(fd: 1)
-    func write(_ s: String) {
-        var s = s
-        s.withUTF8 { buf in
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n <= 0 { break }
-                off += n
-            }
-        }
-    }
 }

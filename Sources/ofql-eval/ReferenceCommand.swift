@@ -1,5 +1,6 @@
 import ArgumentParser
 import Envs
+import Experiments
 import Foundation
 import Rollout
 

@@ -1,249 +1,95 @@
 import ArgumentParser
-import Datasets
-import Envs
+import Experiments
 import Foundation
-import OFQL
-import Rollout
 
-/// A results-table plan: datasets × algorithms × seeds with one training budget.
-struct SuitePlan: Codable {
-    struct DatasetItem: Codable {
-        var id: String
-        /// Transitions to generate (default: the catalog size).
-        var size: Int?
-        /// Per-dataset config overrides for every algorithm (OFQLConfig keys), e.g. η.
-        var config: [String: JSONNumberOrString]?
-    }
-    var name: String
-    var datasets: [DatasetItem]
-    var algorithms: [String]
-    var seeds: [UInt64]
-    var steps: Int
-    var eval_episodes: Int
-    /// Steps between evaluations (default: steps / 5).
-    var eval_every: Int?
-    /// Config overrides per algorithm ("ofql", "bc"), OFQLConfig keys.
-    var configs: [String: [String: JSONNumberOrString]]?
-    /// Seed of dataset generation.
-    var data_seed: UInt64?
-}
-
-/// A JSON scalar in a plan's config overrides.
-enum JSONNumberOrString: Codable {
-    case number(Double), string(String), bool(Bool), array([Double])
-    init(from d: Decoder) throws {
-        let c = try d.singleValueContainer()
-        if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let a = try? c.decode([Double].self) { self = .array(a) }
-        else { self = .string(try c.decode(String.self)) }
-    }
-    func encode(to e: Encoder) throws {
-        var c = e.singleValueContainer()
-        switch self {
-        case .number(let n): try c.encode(n)
-        case .string(let s): try c.encode(s)
-        case .bool(let b): try c.encode(b)
-        case .array(let a): try c.encode(a)
-        }
-    }
-    var any: Any {
-        switch self {
-        case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? Int(n) as Any : n as Any
-        case .string(let s): return s
-        case .bool(let b): return b
-        case .array(let a): return a.map { $0 == $0.rounded() ? Int($0) as Any : $0 as Any }
-        }
-    }
-}
-
-/// `ofql-eval suite --plan FILE`: trains every (dataset, algorithm, seed) of a plan, evaluates
-/// on the workers and writes the results table (Markdown and HTML) in the layout of the OFQL
-/// paper's Table 1. Resumable: finished runs are skipped, interrupted ones resume.
+/// `ofql-eval suite`: runs a results-table plan cell by cell (locally, one cell, or as a Slurm
+/// job array) and builds the table from the finished cells.
 struct SuiteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suite",
-        abstract: "Run a results-table plan (datasets × algorithms × seeds) and write the table.")
+        abstract: "Run a results-table plan (datasets × algorithms × seeds) and build its table from the finished cells.",
+        subcommands: [SuiteRun.self, SuiteCollect.self],
+        defaultSubcommand: SuiteRun.self)
+}
+
+struct SuiteRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Train and evaluate every cell of a plan (skipping cells whose record matches), then write the tables.",
+        discussion: """
+            Each finished cell is a small JSON file in the cells folder (its full config and hash, dataset \
+            id, version and size, evaluation mode, final score and curve). A cell whose file matches the \
+            plan is skipped; an interrupted cell resumes from its latest checkpoint. The tables \
+            (results.md, results.html, results.json) are rebuilt from the cells. --task runs one cell (the \
+            Slurm array task id); --slurm writes OUT/slurm/array.sbatch and collect.sbatch and submits them \
+            when sbatch is on PATH.
+            """)
 
     @Option(help: "Plan JSON file.") var plan: String
-    @Option(help: "Output folder (datasets/, runs/, results.md, results.html).") var out: String
+    @Option(help: "Output folder (plan.json, datasets/, runs/, cells/, results.md/.html/.json).") var out: String
+    @Option(help: "Folder of finished cells (default: OUT/cells), e.g. results/<table>/cells to commit them.") var cells: String?
+    @Option(help: "Run only the cell with this index (0-based, dataset-major order; the Slurm array task id).") var task: Int?
     @Option(help: "Dispatch workers for generation and evaluation.") var workers = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "BLAS threads while training.") var threads = 2
+    @Flag(help: "Write a Slurm job array (one task per cell) and a dependent collection job; submit them when sbatch is on PATH.") var slurm = false
+    @Flag(help: "With --slurm: write the scripts without submitting.") var dryRun = false
+    @Option(help: "With --slurm: CPUs per task (default: the plan's slurm.cpus_per_task, else 2).") var cpusPerTask: Int?
+    @Option(help: "With --slurm: wall time per task, e.g. 02:00:00 (default: the plan's slurm.time, else none).") var time: String?
+    @Option(help: "With --slurm: at most this many tasks at once (default: the plan's slurm.throttle, else none).") var throttle: Int?
+    @Option(help: "With --slurm: partition (default: the plan's slurm.partition, else the cluster's default).") var partition: String?
+
+    func validate() throws {
+        guard (1...1024).contains(workers) else { throw ValidationError("--workers must be between 1 and 1024, got \(workers)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let task, task < 0 { throw ValidationError("--task must be ≥ 0, got \(task)") }
+        if slurm && task != nil { throw ValidationError("--slurm submits every cell; drop --task") }
+        if !slurm && (dryRun || cpusPerTask != nil || time != nil || throttle != nil || partition != nil) {
+            throw ValidationError("--dry-run, --cpus-per-task, --time, --throttle and --partition need --slurm")
+        }
+    }
 
     func run() throws {
-        let p: SuitePlan
-        do { p = try JSONDecoder().decode(SuitePlan.self, from: try Data(contentsOf: URL(fileURLWithPath: plan))) } catch {
-            throw ValidationError("--plan \(plan): \(error)")
+        let p = try SuitePlan.load(path: plan)
+        let suite = Suite(plan: p, out: out, cellsDir: cells, workers: workers, threads: threads,
+                          command: (["ofql-eval"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        if slurm {
+            var s = p.slurm ?? SlurmSettings()
+            if let cpusPerTask { s.cpus_per_task = cpusPerTask }
+            if let time { s.time = time }
+            if let throttle { s.throttle = throttle }
+            if let partition { s.partition = partition }
+            let sub = try suite.submitSlurm(settings: s, binary: Self.executablePath(), dryRun: dryRun)
+            print("wrote \(sub.arrayScript) (\(sub.tasks) array tasks) and \(sub.collectScript)")
+            if let a = sub.arrayJob, let c = sub.collectJob {
+                print("submitted array job \(a) and collection job \(c) (runs after the array, also when cells fail)")
+            } else {
+                print(dryRun ? "dry run: not submitted" : "sbatch is not on PATH: not submitted (sbatch \(sub.arrayScript) submits it)")
+            }
+            return
         }
-        try Suite(plan: p, out: out, workers: workers, threads: threads,
-                  command: (["ofql-eval"] + CommandLine.arguments.dropFirst()).joined(separator: " ")).run()
+        let md = try suite.run(task: task)
+        if task == nil { print(md) }
+    }
+
+    /// This executable's absolute path, for the job scripts.
+    static func executablePath() -> String {
+        if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     }
 }
 
-/// Runs a plan and renders its table.
-struct Suite {
-    var plan: SuitePlan
-    var out: String
-    var workers: Int
-    var threads: Int
-    var command: String
-    var quiet = false
+struct SuiteCollect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collect",
+        abstract: "Rebuild OUT's tables (results.md, .html, .json) from the finished cells; list missing and failed cells.")
 
-    struct Cell { var scores: [Double]; var runs: [String] }
-
-    func validate() throws {
-        guard !plan.datasets.isEmpty, !plan.algorithms.isEmpty, !plan.seeds.isEmpty else {
-            throw ValidationError("plan: datasets, algorithms and seeds must not be empty")
-        }
-        for a in plan.algorithms where Algorithm(rawValue: a) == nil {
-            throw ValidationError("plan: unknown algorithm '\(a)' (known: \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        for d in plan.datasets {
-            do { _ = try DatasetCatalog.entry(d.id) } catch { throw ValidationError("plan: \(error)") }
-        }
-        guard plan.steps >= 1, plan.eval_episodes >= 1 else { throw ValidationError("plan: steps and eval_episodes must be positive") }
-    }
-
-    func config(for algo: String, dataset: SuitePlan.DatasetItem) throws -> OFQLConfig {
-        var dict: [String: Any] = ["algo": algo]
-        for (k, v) in plan.configs?[algo] ?? [:] { dict[k] = v.any }
-        for (k, v) in dataset.config ?? [:] { dict[k] = v.any }
-        let data = try JSONSerialization.data(withJSONObject: dict)
-        do { return try OFQLConfig.fromJSON(data) } catch { throw ValidationError("plan config for \(algo) on \(dataset.id): \(error)") }
-    }
+    @Argument(help: "The suite's output folder (holds plan.json).") var out: String
+    @Option(help: "Folder of finished cells (default: OUT/cells).") var cells: String?
 
     func run() throws {
-        try validate()
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: out + "/datasets", withIntermediateDirectories: true)
-        var cells: [String: [String: Cell]] = [:]
-        var behaviour: [String: Double] = [:]
-        let total = plan.datasets.count * plan.algorithms.count * plan.seeds.count
-        var index = 0
-        for item in plan.datasets {
-            let entry = try DatasetCatalog.entry(item.id)
-            let spec = try envSpec(entry.env.rawValue)
-            let size = item.size ?? entry.defaultSize
-            let path = "\(out)/datasets/\(entry.id)-\(size).hdf5"
-            if !fm.fileExists(atPath: path) {
-                if !quiet { Log.info("suite: generating \(entry.id) (\(size) transitions)") }
-                let bar = ProgressLine("generate \(entry.id)", unit: "rows", enabled: Log.stderrIsTerminal && !quiet)
-                let ds = try DatasetGenerator.generate(entry, size: size, seed: plan.data_seed ?? 0, workers: workers,
-                                                       provider: BundledBehaviors(), progress: { bar.update(min($0, $1), of: $1) })
-                bar.finish()
-                try ds.write(to: path)
-            }
-            let loaded = try loadD4RL(path: path)
-            behaviour[item.id] = try datasetScore(path: path, spec: spec)
-            for algo in plan.algorithms {
-                for seed in plan.seeds {
-                    index += 1
-                    let runDir = "\(out)/runs/\(entry.id)/\(algo)/seed-\(seed)"
-                    let summaryPath = runDir + "/summary.json"
-                    if !fm.fileExists(atPath: summaryPath) {
-                        if !quiet { Log.info("suite [\(index)/\(total)]: \(algo) on \(entry.id), seed \(seed)") }
-                        try fm.createDirectory(atPath: runDir, withIntermediateDirectories: true)
-                        var run = TrainRun(dataset: path, configPath: nil, steps: plan.steps, seed: seed, out: runDir,
-                                           resume: Trainer.latestCheckpoint(in: runDir) != nil, algo: algo,
-                                           logEvery: max(1, min(1000, plan.steps / 50)), checkpointEvery: max(plan.steps / 4, 1),
-                                           threads: threads, evalEvery: plan.eval_every ?? max(1, plan.steps / 5),
-                                           evalEpisodes: plan.eval_episodes, evalWorkers: workers, evalSeed: 1_000_000, env: spec.id.rawValue)
-                        if !run.resume { run.configOverride = try config(for: algo, dataset: item) }
-                        run.preloaded = loaded
-                        run.quiet = quiet
-                        let s = try run.execute()
-                        try writeAtomically(s.json + "\n", to: summaryPath, flag: "--out")
-                    } else if !quiet {
-                        Log.info("suite [\(index)/\(total)]: \(algo) on \(entry.id), seed \(seed): done, skipped")
-                    }
-                    let final = TrainRun.readEvals(runDir).last
-                    var cell = cells[item.id, default: [:]][algo, default: Cell(scores: [], runs: [])]
-                    if let f = final { cell.scores.append(f.normalized_score_mean ?? f.return_mean) }
-                    cell.runs.append(runDir)
-                    cells[item.id, default: [:]][algo] = cell
-                }
-            }
-        }
-        let md = markdown(cells: cells, behaviour: behaviour)
-        try writeAtomically(md, to: out + "/results.md", flag: "--out")
-        try writeAtomically(html(cells: cells, behaviour: behaviour), to: out + "/results.html", flag: "--out")
-        print(md)
-    }
-
-    /// Mean normalised score of the dataset's own complete episodes.
-    func datasetScore(path: String, spec: EnvSpec) throws -> Double {
-        let ds = try D4RLDataset.load(path, loadInfos: false)
-        let scoring = Scoring.of(spec)
-        let s = ds.episodes(maxEpisodeSteps: spec.maxEpisodeSteps).filter { !$0.incomplete }.compactMap {
-            scoring.score(EpisodeResult(index: 0, seed: 0, totalReward: $0.totalReward, length: $0.length,
-                                        terminated: $0.terminated, truncated: $0.truncated))
-        }
-        return Summary(s).mean
-    }
-
-    func cellText(_ c: Cell?) -> String {
-        guard let c, !c.scores.isEmpty else { return "–" }
-        let s = Summary(c.scores)
-        return String(format: "%.1f ± %.1f", s.mean, s.std)
-    }
-
-    func domain(_ id: String) -> String {
-        (try? DatasetCatalog.entry(id)).flatMap { try? EnvRegistry.spec($0.env).domain.rawValue } ?? "other"
-    }
-
-    func markdown(cells: [String: [String: Cell]], behaviour: [String: Double]) -> String {
-        var o = "# \(plan.name)\n\n"
-        o += "Normalised scores (D4RL-style, this suite's reference scores) of the final evaluation: mean ± std over seeds \(plan.seeds.map(String.init).joined(separator: ", ")); "
-        o += "\(plan.steps) gradient steps, \(plan.eval_episodes) evaluation episodes per seed, same budget for every algorithm.\n\n"
-        o += "| Dataset | data | " + plan.algorithms.map { $0.uppercased() }.joined(separator: " | ") + " |\n"
-        o += "|---|---:|" + plan.algorithms.map { _ in "---:" }.joined(separator: "|") + "|\n"
-        var byDomain: [String: [String]] = [:]
-        for item in plan.datasets {
-            byDomain[domain(item.id), default: []].append(item.id)
-            o += "| \(item.id) | \(String(format: "%.1f", behaviour[item.id] ?? .nan)) | "
-            o += plan.algorithms.map { cellText(cells[item.id]?[$0]) }.joined(separator: " | ") + " |\n"
-        }
-        for d in byDomain.keys.sorted() {
-            let ids = byDomain[d]!
-            o += "| **\(d) average** | \(String(format: "%.1f", Summary(ids.compactMap { behaviour[$0] }).mean)) | "
-            o += plan.algorithms.map { a in
-                let means = ids.compactMap { cells[$0]?[a] }.filter { !$0.scores.isEmpty }.map { Summary($0.scores).mean }
-                return means.count == ids.count ? String(format: "**%.1f**", Summary(means).mean) : "–"
-            }.joined(separator: " | ") + " |\n"
-        }
-        o += "\n\"data\" is the mean normalised score of the dataset's own complete episodes.\n\n"
-        o += "Regenerate with:\n\n```sh\n\(command)\n```\n\nRun folders (metrics.jsonl, eval.jsonl, checkpoints, report.html):\n\n"
-        for item in plan.datasets {
-            for a in plan.algorithms { for r in cells[item.id]?[a]?.runs ?? [] { o += "- `\(r)`\n" } }
-        }
-        return o
-    }
-
-    func html(cells: [String: [String: Cell]], behaviour: [String: Double]) -> String {
-        var r = HTMLReport(title: plan.name)
-        var rows = [["dataset", "data"] + plan.algorithms.map { $0.uppercased() }]
-        for item in plan.datasets {
-            rows.append([item.id, String(format: "%.1f", behaviour[item.id] ?? .nan)] + plan.algorithms.map { cellText(cells[item.id]?[$0]) })
-        }
-        r.add(.paragraph("Final normalised scores, mean ± std over seeds; \(plan.steps) steps, \(plan.eval_episodes) evaluation episodes."))
-        r.add(.table(rows))
-        for item in plan.datasets {
-            r.add(.heading(item.id))
-            var runs: [(name: String, dir: String)] = []
-            for a in plan.algorithms {
-                for (k, dir) in (cells[item.id]?[a]?.runs ?? []).enumerated() { runs.append(("\(a) seed \(plan.seeds[k])", dir)) }
-            }
-            for svg in RunReport.chartSVGs(runs: runs).prefix(2) { r.add(.svg(svg)) }
-            // One evaluation episode of each algorithm's first run, where the env can be drawn.
-            for a in plan.algorithms {
-                guard let dir = cells[item.id]?[a]?.runs.first, let entry = try? DatasetCatalog.entry(item.id),
-                      let spec = try? EnvRegistry.spec(entry.env),
-                      let loaded = try? CheckpointPolicy.load(dir),
-                      let svg = try? EpisodeAnimation.svg(spec: spec, policy: loaded.policy, seed: 1_000_000) else { continue }
-                r.add(.paragraph("\(a.uppercased()): one evaluation episode (seed 1000000) of the final checkpoint."))
-                r.add(.svg(svg))
-            }
-        }
-        return r.html()
+        let p = try SuitePlan.load(path: out + "/plan.json")
+        let suite = Suite(plan: p, out: out, cellsDir: cells, workers: 1, threads: 1,
+                          command: "ofql-eval suite collect \(out)" + (cells.map { " --cells \($0)" } ?? ""))
+        print(try suite.collect())
     }
 }

@@ -6,11 +6,11 @@ import Rollout
 
 /// An animated SVG (SMIL, no scripts) of one episode of a policy: side view of the bodies for
 /// locomotion envs, the env's own top-down drawing for the others.
-enum EpisodeAnimation {
+public enum EpisodeAnimation {
     struct Failure: Error, CustomStringConvertible { let description: String }
 
     /// Runs one episode (seed `seed`) of `policy` and draws every `every`-th step.
-    static func svg(spec: EnvSpec, policy: BatchPolicy, seed: UInt64, every: Int = 4, maxFrames: Int = 250) throws -> String {
+    public static func svg(spec: EnvSpec, policy: BatchPolicy, seed: UInt64, every: Int = 4, maxFrames: Int = 250) throws -> String {
         let env = spec.make()
         let p = policy.makeWorkerCopy()
         let od = spec.observationDimension, ad = spec.actionDimension

@@ -4,9 +4,9 @@ import OFQL
 import Rollout
 
 /// The self-contained HTML report of a training run: learning curves and one evaluation episode.
-enum RunReport {
+public enum RunReport {
     /// Reads DIR/metrics.jsonl as rows of numbers keyed by metric name.
-    static func metrics(_ dir: String) -> [[String: Double]] {
+    public static func metrics(_ dir: String) -> [[String: Double]] {
         guard let text = try? String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { line in
             guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
@@ -14,7 +14,7 @@ enum RunReport {
         }
     }
 
-    static func chartSVGs(runs: [(name: String, dir: String)]) -> [String] {
+    public static func chartSVGs(runs: [(name: String, dir: String)]) -> [String] {
         var charts: [String] = []
         let evals = runs.map { ($0.name, TrainRun.readEvals($0.dir)) }
         if evals.contains(where: { !$0.1.isEmpty }) {
@@ -45,7 +45,7 @@ enum RunReport {
     }
 
     /// Writes DIR/report.html for one run.
-    static func write(runDir: String, title: String, spec: EnvSpec?, agent: any Learner, evalSeed: UInt64) throws {
+    public static func write(runDir: String, title: String, spec: EnvSpec?, agent: any Learner, evalSeed: UInt64) throws {
         var r = HTMLReport(title: title)
         let evals = TrainRun.readEvals(runDir)
         if let last = evals.last {

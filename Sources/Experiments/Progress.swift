@@ -2,19 +2,19 @@ import Foundation
 import Synchronization
 
 /// A progress line with rate and ETA on stderr, only when stderr is a terminal.
-final class ProgressLine: Sendable {
+public final class ProgressLine: Sendable {
     let label: String
     let unit: String
     let start = monotonicSeconds()
     let last = Mutex<Double>(0)
     let enabled: Bool
 
-    init(_ label: String, unit: String, enabled: Bool = Log.stderrIsTerminal) {
+    public init(_ label: String, unit: String, enabled: Bool = Log.stderrIsTerminal) {
         self.label = label; self.unit = unit; self.enabled = enabled
     }
 
     /// Reports `done` of `total`; throttled to a few updates per second.
-    func update(_ done: Int, of total: Int) {
+    public func update(_ done: Int, of total: Int) {
         guard enabled else { return }
         let now = monotonicSeconds()
         let due = last.withLock { t -> Bool in
@@ -28,12 +28,12 @@ final class ProgressLine: Sendable {
         let eta = rate > 0 ? Double(total - done) / rate : .infinity
         let pct = total > 0 ? 100 * Double(done) / Double(total) : 100
         let line = String(format: "\r%@ %5.1f%%  %d/%d %@  %.0f %@/s  ETA %@   ", label, pct, done, total, unit, rate, unit, ProgressLine.clock(eta))
-        FileHandle.standardError.write(line)
+        StandardStream.error.write(line)
     }
 
-    func finish() {
+    public func finish() {
         guard enabled else { return }
-        FileHandle.standardError.write("\r" + String(repeating: " ", count: 100) + "\r")
+        StandardStream.error.write("\r" + String(repeating: " ", count: 100) + "\r")
     }
 
     static func clock(_ s: Double) -> String {

@@ -1,0 +1,560 @@
+import BLAS
+import Datasets
+import Envs
+import Foundation
+import OFQL
+import Rollout
+
+/// A results-table plan: datasets × algorithms × seeds with one training budget.
+public struct SuitePlan: Codable, Sendable, Equatable {
+    public struct DatasetItem: Codable, Sendable, Equatable {
+        public var id: String
+        /// Transitions to generate (default: the catalog size).
+        public var size: Int?
+        /// Per-dataset config overrides for every algorithm (OFQLConfig keys), e.g. η.
+        public var config: [String: JSONNumberOrString]?
+        public init(id: String, size: Int? = nil, config: [String: JSONNumberOrString]? = nil) {
+            self.id = id; self.size = size; self.config = config
+        }
+    }
+    public var name: String
+    public var datasets: [DatasetItem]
+    public var algorithms: [String]
+    public var seeds: [UInt64]
+    public var steps: Int
+    public var eval_episodes: Int
+    /// Steps between evaluations (default: steps / 5).
+    public var eval_every: Int?
+    /// Config overrides per algorithm ("ofql", "bc", …), OFQLConfig keys.
+    public var configs: [String: [String: JSONNumberOrString]]?
+    /// Seed of dataset generation (default 0).
+    public var data_seed: UInt64?
+    /// Base seed of the evaluation episodes (default 1,000,000: disjoint from training seeds).
+    public var eval_seed: UInt64?
+    /// Defaults for `suite --slurm` (flags override them).
+    public var slurm: SlurmSettings?
+
+    public init(name: String, datasets: [DatasetItem], algorithms: [String], seeds: [UInt64], steps: Int, eval_episodes: Int,
+                eval_every: Int? = nil, configs: [String: [String: JSONNumberOrString]]? = nil, data_seed: UInt64? = nil,
+                eval_seed: UInt64? = nil, slurm: SlurmSettings? = nil) {
+        self.name = name; self.datasets = datasets; self.algorithms = algorithms; self.seeds = seeds; self.steps = steps
+        self.eval_episodes = eval_episodes; self.eval_every = eval_every; self.configs = configs; self.data_seed = data_seed
+        self.eval_seed = eval_seed; self.slurm = slurm
+    }
+
+    /// Reads a plan file; errors name the file.
+    public static func load(path: String) throws -> SuitePlan {
+        guard let data = FileManager.default.contents(atPath: path) else { throw RunError("--plan \(path): cannot read the file") }
+        let plan: SuitePlan
+        do { plan = try JSONDecoder().decode(SuitePlan.self, from: data) } catch {
+            throw RunError("--plan \(path): not a suite plan (\(error))")
+        }
+        do { try plan.validate() } catch { throw RunError("--plan \(path): \(error)") }
+        return plan
+    }
+
+    public func validate() throws {
+        guard !datasets.isEmpty, !algorithms.isEmpty, !seeds.isEmpty else {
+            throw RunError("plan: datasets, algorithms and seeds must not be empty")
+        }
+        for a in algorithms where Algorithm(rawValue: a) == nil {
+            throw RunError("plan: unknown algorithm '\(a)' (known: \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        for d in datasets {
+            do { _ = try DatasetCatalog.entry(d.id) } catch { throw RunError("plan: \(error)") }
+            if let s = d.size, s < 1 { throw RunError("plan: dataset \(d.id) has size \(s); expected at least 1") }
+        }
+        guard steps >= 1, eval_episodes >= 1 else { throw RunError("plan: steps and eval_episodes must be positive") }
+        if let e = eval_every, e < 1 { throw RunError("plan: eval_every must be positive, got \(e)") }
+        if Set(seeds).count != seeds.count { throw RunError("plan: seeds repeat") }
+    }
+
+    public var evalSeed: UInt64 { eval_seed ?? 1_000_000 }
+    public var dataSeed: UInt64 { data_seed ?? 0 }
+
+    /// Every (dataset, algorithm, seed) of the plan in task order: the index of a cell is its
+    /// Slurm array task id.
+    public var cells: [CellKey] {
+        datasets.flatMap { d in algorithms.flatMap { a in seeds.map { CellKey(dataset: d.id, algo: a, seed: $0) } } }
+    }
+
+    /// Transitions of a dataset item (its size, else the catalog's default).
+    public func size(of item: DatasetItem) throws -> Int { try item.size ?? DatasetCatalog.entry(item.id).defaultSize }
+
+    func item(_ id: String) -> DatasetItem? { datasets.first { $0.id == id } }
+
+    /// The config a cell trains with before it meets its data: the algorithm's defaults, the
+    /// plan's per-algorithm keys, then the dataset's keys.
+    public func requestedConfig(algo: String, dataset: DatasetItem) throws -> OFQLConfig {
+        var dict: [String: Any] = ["algo": algo]
+        for (k, v) in configs?[algo] ?? [:] { dict[k] = v.any }
+        for (k, v) in dataset.config ?? [:] { dict[k] = v.any }
+        let data = try JSONSerialization.data(withJSONObject: dict)
+        do { return try OFQLConfig.fromJSON(data) } catch { throw RunError("plan config for \(algo) on \(dataset.id): \(error)") }
+    }
+}
+
+/// A JSON scalar in a plan's config overrides.
+public enum JSONNumberOrString: Codable, Sendable, Equatable {
+    case number(Double), string(String), bool(Bool), array([Double])
+    public init(from d: Decoder) throws {
+        let c = try d.singleValueContainer()
+        if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let a = try? c.decode([Double].self) { self = .array(a) }
+        else { self = .string(try c.decode(String.self)) }
+    }
+    public func encode(to e: Encoder) throws {
+        var c = e.singleValueContainer()
+        switch self {
+        case .number(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .bool(let b): try c.encode(b)
+        case .array(let a): try c.encode(a)
+        }
+    }
+    public var any: Any {
+        switch self {
+        case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? Int(n) as Any : n as Any
+        case .string(let s): return s
+        case .bool(let b): return b
+        case .array(let a): return a.map { $0 == $0.rounded() ? Int($0) as Any : $0 as Any }
+        }
+    }
+}
+
+/// One cell of a table: a dataset, an algorithm and a training seed.
+public struct CellKey: Hashable, Sendable, CustomStringConvertible {
+    public var dataset: String
+    public var algo: String
+    public var seed: UInt64
+    public init(dataset: String, algo: String, seed: UInt64) { self.dataset = dataset; self.algo = algo; self.seed = seed }
+    /// The cell's file name in a cells folder.
+    public var fileName: String { "\(dataset).\(algo).seed-\(seed).json" }
+    public var description: String { "\(algo) on \(dataset), seed \(seed)" }
+}
+
+/// A finished cell, committed as a small JSON file (`<cells>/<dataset>.<algo>.seed-<seed>.json`):
+/// everything that decides its score (full config and its hash, dataset id, version, size and
+/// generation seed, steps, evaluation mode, episodes and seed) beside the score and its curve.
+/// A table is rebuilt from these files alone, so it can grow piece by piece on several machines.
+public struct CellRecord: Codable, Sendable, Equatable {
+    public struct CurvePoint: Codable, Sendable, Equatable {
+        public var step: Int
+        public var score: Double
+    }
+    public var dataset: String
+    public var dataset_version: Int?
+    public var dataset_size: Int
+    public var data_seed: UInt64
+    public var domain: String
+    public var algo: String
+    public var seed: UInt64
+    public var steps: Int
+    /// Normalised score of the final policy (mean over the evaluation episodes).
+    public var score: Double
+    /// Standard deviation of the per-episode normalised scores.
+    public var score_episode_std: Double
+    public var `return`: Double
+    /// Evaluation mode ("one-step": one evaluation of the policy per action).
+    public var eval: String
+    /// Ablation setting ("" when none).
+    public var variant: String
+    public var episodes: Int
+    public var eval_seed: UInt64
+    /// The resolved config the learner trained with, and the SHA-256 of its canonical JSON.
+    public var config: OFQLConfig
+    public var config_sha256: String
+    public var curve: [CurvePoint]
+    /// Mean normalised score of the dataset's own complete episodes.
+    public var data_score: Double?
+    /// Sustained training speed on the machine that ran the cell (not part of the result).
+    public var steps_per_s: Double?
+
+    /// Whether this record answers `want` (same config hash, dataset, size, data seed, steps,
+    /// evaluation mode, episodes and evaluation seed).
+    public func matches(_ want: CellRecord) -> Bool {
+        config_sha256 == want.config_sha256 && dataset == want.dataset && dataset_size == want.dataset_size
+            && data_seed == want.data_seed && algo == want.algo && seed == want.seed && steps == want.steps
+            && eval == want.eval && variant == want.variant && episodes == want.episodes && eval_seed == want.eval_seed
+    }
+}
+
+/// The canonical JSON of a config (sorted keys, no whitespace) and its SHA-256.
+public func configHash(_ config: OFQLConfig) throws -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    return sha256Hex(try e.encode(config))
+}
+
+/// The version number at the end of a dataset id (`hopper-medium-v1` → 1).
+func datasetVersion(_ id: String) -> Int? {
+    guard let r = id.range(of: "-v", options: .backwards) else { return nil }
+    return Int(id[r.upperBound...])
+}
+
+/// Runs a plan's cells and builds its table from the cells folder.
+///
+/// Layout of `out`: `plan.json` (the plan as run), `datasets/` (generated once), `runs/<dataset>/<algo>/seed-<s>/`
+/// (metrics, evaluations, checkpoints), `cells/` (the finished cells, unless `cells` points elsewhere),
+/// `failed/` (the error of each cell that failed), and the tables `results.md`, `results.html`, `results.json`.
+public struct Suite {
+    public var plan: SuitePlan
+    public var out: String
+    /// Folder of finished cells (default `out/cells`); point it at `results/<table>/cells` to commit them.
+    public var cellsDir: String
+    public var workers: Int
+    public var threads: Int
+    public var command: String
+    public var quiet = false
+
+    public init(plan: SuitePlan, out: String, cellsDir: String? = nil, workers: Int, threads: Int, command: String) {
+        self.plan = plan; self.out = out; self.cellsDir = cellsDir ?? out + "/cells"; self.workers = workers
+        self.threads = threads; self.command = command
+    }
+
+    func datasetPath(_ item: SuitePlan.DatasetItem) throws -> String { "\(out)/datasets/\(item.id)-\(try plan.size(of: item)).hdf5" }
+    func runDir(_ c: CellKey) -> String { "\(out)/runs/\(c.dataset)/\(c.algo)/seed-\(c.seed)" }
+    func failedPath(_ c: CellKey) -> String { "\(out)/failed/\(c.fileName).txt" }
+    /// The log file of array task `index` when the plan runs on Slurm.
+    public func slurmLog(task index: Int) -> String { "\(out)/slurm/logs/task-\(index).out" }
+
+    /// Writes `out/plan.json` and generates every dataset that is missing (before any cell runs).
+    public func prepare() throws {
+        try plan.validate()
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: out + "/datasets", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: cellsDir, withIntermediateDirectories: true)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(String(decoding: try enc.encode(plan), as: UTF8.self) + "\n", to: out + "/plan.json", flag: "--out")
+        for item in plan.datasets { try ensureDataset(item) }
+    }
+
+    func ensureDataset(_ item: SuitePlan.DatasetItem) throws {
+        let path = try datasetPath(item)
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        let entry = try DatasetCatalog.entry(item.id)
+        let size = try plan.size(of: item)
+        if !quiet { Log.info("suite: generating \(entry.id) (\(size) transitions)") }
+        let bar = ProgressLine("generate \(entry.id)", unit: "rows", enabled: Log.stderrIsTerminal && !quiet)
+        let ds = try DatasetGenerator.generate(entry, size: size, seed: plan.dataSeed, workers: workers,
+                                               provider: BundledBehaviors(), progress: { bar.update(min($0, $1), of: $1) })
+        bar.finish()
+        try ds.write(to: path)
+    }
+
+    /// Runs every cell (or only the cell with task index `task`), skipping cells whose
+    /// committed record matches, then rebuilds the tables when the whole plan ran.
+    /// Returns the Markdown table (empty for a single task).
+    @discardableResult
+    public func run(task: Int? = nil) throws -> String {
+        try prepare()
+        let cells = plan.cells
+        if let task {
+            guard cells.indices.contains(task) else {
+                throw RunError("--task \(task): the plan has \(cells.count) cells (tasks 0…\(cells.count - 1))")
+            }
+            try runCell(cells[task], index: task)
+            return ""
+        }
+        var loaded: [String: LoadedDataset] = [:]
+        for (i, c) in cells.enumerated() {
+            try runCell(c, index: i, cache: &loaded)
+        }
+        return try collect()
+    }
+
+    func runCell(_ c: CellKey, index: Int) throws {
+        var cache: [String: LoadedDataset] = [:]
+        try runCell(c, index: index, cache: &cache)
+    }
+
+    /// Trains and evaluates one cell unless a matching record exists; a cell whose run
+    /// folder holds a checkpoint resumes from it (bit-identical to an uninterrupted run).
+    func runCell(_ c: CellKey, index: Int, cache: inout [String: LoadedDataset]) throws {
+        let label = "suite [\(index + 1)/\(plan.cells.count)]: \(c)"
+        guard let item = plan.item(c.dataset) else { throw RunError("plan: no dataset \(c.dataset)") }
+        let path = try datasetPath(item)
+        try ensureDataset(item)
+        let data: LoadedDataset
+        if let d = cache[path] { data = d } else {
+            do { data = try loadD4RL(path: path) } catch { throw RunError("\(path): \(error)") }
+            cache = [path: data]
+        }
+        let config: OFQLConfig
+        do {
+            config = try plan.requestedConfig(algo: c.algo, dataset: item)
+                .resolved(episodeReturnRange: data.episodeReturnRange, steps: plan.steps)
+        } catch let e as RunError { throw e } catch { throw RunError("plan config for \(c): \(error)") }
+        let want = try expectedRecord(c, item: item, config: config)
+        let cellPath = "\(cellsDir)/\(c.fileName)"
+        if let have = try? Suite.readCell(cellPath), have.matches(want) {
+            if !quiet { Log.info("\(label): done, skipped") }
+            return
+        }
+        if !quiet { Log.info(label) }
+        let fm = FileManager.default
+        let dir = runDir(c)
+        // A finished run of another config (or an older record) must not be resumed.
+        if let old = try? OFQLConfig.load(path: dir + "/config.json"), (try? configHash(old)) != want.config_sha256 {
+            try? fm.removeItem(atPath: dir)
+        }
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? fm.removeItem(atPath: failedPath(c))
+        let spec = try envSpec(DatasetCatalog.entry(c.dataset).env.rawValue)
+        var run = TrainRun(dataset: path, configPath: nil, steps: plan.steps, seed: c.seed, out: dir,
+                           resume: Trainer.latestCheckpoint(in: dir) != nil, algo: c.algo,
+                           logEvery: max(1, min(1000, plan.steps / 50)), checkpointEvery: max(plan.steps / 4, 1),
+                           threads: threads, evalEvery: plan.eval_every ?? max(1, plan.steps / 5),
+                           evalEpisodes: plan.eval_episodes, evalWorkers: workers, evalSeed: plan.evalSeed, env: spec.id.rawValue)
+        if !run.resume { run.configOverride = config }
+        run.preloaded = data
+        run.quiet = quiet
+        let summary: TrainRun.Summary
+        do { summary = try run.execute() } catch {
+            try? fm.createDirectory(atPath: out + "/failed", withIntermediateDirectories: true)
+            try? writeAtomically("\(error)\n", to: failedPath(c), flag: "--out")
+            throw error
+        }
+        try writeAtomically(summary.json + "\n", to: dir + "/summary.json", flag: "--out")
+        let evals = TrainRun.readEvals(dir)
+        guard let final = evals.last else { throw RunError("\(dir): the run wrote no evaluation") }
+        var record = want
+        record.score = final.normalized_score_mean ?? final.return_mean
+        record.score_episode_std = final.normalized_score_std ?? final.return_std
+        record.return = final.return_mean
+        record.curve = evals.map { .init(step: $0.step, score: $0.normalized_score_mean ?? $0.return_mean) }
+        record.data_score = try? Suite.datasetScore(path: path, spec: spec)
+        record.steps_per_s = summary.stepsPerSecond
+        try Suite.writeCell(record, to: cellPath)
+    }
+
+    /// The record a cell would have, less its results (score, curve, speed).
+    func expectedRecord(_ c: CellKey, item: SuitePlan.DatasetItem, config: OFQLConfig) throws -> CellRecord {
+        CellRecord(dataset: c.dataset, dataset_version: datasetVersion(c.dataset), dataset_size: try plan.size(of: item),
+                   data_seed: plan.dataSeed, domain: Suite.domain(c.dataset), algo: c.algo, seed: c.seed, steps: plan.steps,
+                   score: .nan, score_episode_std: .nan, return: .nan, eval: "one-step", variant: "",
+                   episodes: plan.eval_episodes, eval_seed: plan.evalSeed, config: config, config_sha256: try configHash(config),
+                   curve: [], data_score: nil, steps_per_s: nil)
+    }
+
+    public static func readCell(_ path: String) throws -> CellRecord {
+        guard let data = FileManager.default.contents(atPath: path) else { throw RunError("\(path): cannot read") }
+        do { return try JSONDecoder().decode(CellRecord.self, from: data) } catch {
+            throw RunError("\(path): not a cell record (\(error))")
+        }
+    }
+
+    public static func writeCell(_ r: CellRecord, to path: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(String(decoding: try enc.encode(r), as: UTF8.self) + "\n", to: path, flag: "--cells")
+    }
+
+    /// Mean normalised score of the dataset's own complete episodes.
+    public static func datasetScore(path: String, spec: EnvSpec) throws -> Double {
+        let ds = try D4RLDataset.load(path, loadInfos: false)
+        let scoring = Scoring.of(spec)
+        let s = ds.episodes(maxEpisodeSteps: spec.maxEpisodeSteps).filter { !$0.incomplete }.compactMap {
+            scoring.score(EpisodeResult(index: 0, seed: 0, totalReward: $0.totalReward, length: $0.length,
+                                        terminated: $0.terminated, truncated: $0.truncated))
+        }
+        return Summary(s).mean
+    }
+
+    /// `locomotion`, `maze` or `kitchen` (the stand-in table's domains).
+    public static func domain(_ id: String) -> String {
+        guard let entry = try? DatasetCatalog.entry(id), let spec = try? EnvRegistry.spec(entry.env) else { return "other" }
+        switch spec.domain {
+        case .locomotion: return "locomotion"
+        case .maze: return "maze"
+        case .manipulation: return "kitchen"
+        }
+    }
+
+    // MARK: - Collecting the table
+
+    /// What a cells folder holds for the plan.
+    public struct Collection: Sendable {
+        public var records: [CellKey: CellRecord]
+        /// Cells without a matching record: the reason and where to look.
+        public var missing: [(cell: CellKey, reason: String)]
+    }
+
+    /// Reads the plan's cells from the cells folder. A record counts only when it matches what
+    /// the plan would train now; missing and failed cells are listed with their log paths.
+    public func gather() throws -> Collection {
+        var records: [CellKey: CellRecord] = [:], missing: [(CellKey, String)] = []
+        var configs: [String: OFQLConfig] = [:]
+        for (i, c) in plan.cells.enumerated() {
+            let path = "\(cellsDir)/\(c.fileName)"
+            let log = slurmLog(task: i)
+            let logNote = FileManager.default.fileExists(atPath: log) ? "; log \(log)" : ""
+            guard let r = try? Suite.readCell(path) else {
+                if let why = try? String(contentsOfFile: failedPath(c), encoding: .utf8) {
+                    missing.append((c, "failed: \(why.trimmingCharacters(in: .whitespacesAndNewlines))\(logNote)"))
+                } else {
+                    missing.append((c, "not run (no \(path))\(logNote)"))
+                }
+                continue
+            }
+            guard let item = plan.item(c.dataset) else { continue }
+            // The resolved config can depend on the data (IQL's reward scale); compare the keys the
+            // plan sets through the requested config when the dataset is not at hand.
+            let key = "\(c.dataset)|\(c.algo)"
+            if configs[key] == nil { configs[key] = try plan.requestedConfig(algo: c.algo, dataset: item) }
+            var want = try expectedRecord(c, item: item, config: r.config)
+            want.config_sha256 = r.config_sha256
+            let requested = configs[key]!
+            if !r.matches(want) || !Suite.sameRequest(requested, resolved: r.config) {
+                missing.append((c, "stale: \(path) was made with other settings\(logNote)"))
+                continue
+            }
+            records[c] = r
+        }
+        return Collection(records: records, missing: missing)
+    }
+
+    /// Whether `resolved` is what `requested` becomes: equal after the data-dependent keys are
+    /// carried over.
+    static func sameRequest(_ requested: OFQLConfig, resolved: OFQLConfig) -> Bool {
+        var r = requested
+        r.rewardScale = resolved.rewardScale
+        r.rewardScaleFromReturns = resolved.rewardScaleFromReturns
+        r.actorCosineSteps = resolved.actorCosineSteps
+        return (try? configHash(r)) == (try? configHash(resolved))
+    }
+
+    /// Rebuilds `results.md`, `results.html` and `results.json` from the cells; returns the Markdown.
+    @discardableResult
+    public func collect() throws -> String {
+        let c = try gather()
+        let md = markdown(c)
+        try writeAtomically(md, to: out + "/results.md", flag: "--out")
+        try writeAtomically(html(c), to: out + "/results.html", flag: "--out")
+        try writeAtomically(try json(c), to: out + "/results.json", flag: "--out")
+        if !quiet {
+            for (cell, why) in c.missing { Log.info("suite: missing \(cell): \(why)") }
+        }
+        return md
+    }
+
+    func scores(_ c: Collection, dataset: String, algo: String) -> [Double] {
+        plan.seeds.compactMap { c.records[CellKey(dataset: dataset, algo: algo, seed: $0)]?.score }
+    }
+
+    func dataScore(_ c: Collection, dataset: String) -> Double? {
+        c.records.values.first { $0.dataset == dataset && $0.data_score != nil }?.data_score
+    }
+
+    func cellText(_ s: [Double]) -> String {
+        guard !s.isEmpty else { return "–" }
+        let sm = Summary(s)
+        let n = s.count < plan.seeds.count ? " (n=\(s.count)/\(plan.seeds.count))" : ""
+        return String(format: "%.1f ± %.1f", sm.mean, sm.std) + n
+    }
+
+    func markdown(_ c: Collection) -> String {
+        var o = "# \(plan.name)\n\n"
+        o += "Normalised scores (D4RL-style, this suite's reference scores) of the final policy: mean ± std over training seeds \(plan.seeds.map(String.init).joined(separator: ", ")); "
+        o += "\(plan.steps) gradient steps, \(plan.eval_episodes) evaluation episodes per seed from evaluation seed \(plan.evalSeed), one-step sampling, the same budget for every algorithm.\n\n"
+        o += "| Dataset | data | " + plan.algorithms.map { $0.uppercased() }.joined(separator: " | ") + " |\n"
+        o += "|---|---:|" + plan.algorithms.map { _ in "---:" }.joined(separator: "|") + "|\n"
+        var byDomain: [String: [String]] = [:]
+        for item in plan.datasets {
+            byDomain[Suite.domain(item.id), default: []].append(item.id)
+            o += "| \(item.id) | \(dataScore(c, dataset: item.id).map { String(format: "%.1f", $0) } ?? "–") | "
+            o += plan.algorithms.map { cellText(scores(c, dataset: item.id, algo: $0)) }.joined(separator: " | ") + " |\n"
+        }
+        for d in byDomain.keys.sorted() {
+            let ids = byDomain[d]!
+            let data = ids.compactMap { dataScore(c, dataset: $0) }
+            o += "| **\(d) average** | \(data.count == ids.count ? String(format: "%.1f", Summary(data).mean) : "–") | "
+            o += plan.algorithms.map { a in
+                let means = ids.map { scores(c, dataset: $0, algo: a) }.filter { $0.count == plan.seeds.count }.map { Summary($0).mean }
+                return means.count == ids.count ? String(format: "**%.1f**", Summary(means).mean) : "–"
+            }.joined(separator: " | ") + " |\n"
+        }
+        o += "\n\"data\" is the mean normalised score of the dataset's own complete episodes; std is over training seeds (population).\n"
+        if !c.missing.isEmpty {
+            o += "\nMissing cells (\(c.missing.count) of \(plan.cells.count)):\n\n"
+            for (cell, why) in c.missing { o += "- \(cell): \(why)\n" }
+        }
+        o += "\nDatasets: " + plan.datasets.map { "\($0.id) (\((try? plan.size(of: $0)) ?? 0) transitions)" }.joined(separator: ", ")
+        o += "; generation seed \(plan.dataSeed).\n\nRegenerate with:\n\n```sh\n\(command)\n```\n\n"
+        o += "Cells (one JSON file per dataset, algorithm and seed) are in `\(cellsDir)`; a run skips every cell whose file matches the plan.\n"
+        return o
+    }
+
+    /// The machine-readable twin: `{"protocol": {…}, "rows": [{dataset, domain, algo, seed, steps, score, eval, variant}]}`,
+    /// with the data's own score as rows whose `algo` is `data`.
+    func json(_ c: Collection) throws -> String {
+        var rows: [[String: Any]] = []
+        for item in plan.datasets {
+            if let d = dataScore(c, dataset: item.id) {
+                rows.append(["dataset": item.id, "domain": Suite.domain(item.id), "algo": "data", "seed": NSNull(), "steps": 0,
+                             "score": d, "eval": "data", "variant": ""])
+            }
+            for a in plan.algorithms {
+                for s in plan.seeds {
+                    guard let r = c.records[CellKey(dataset: item.id, algo: a, seed: s)] else { continue }
+                    rows.append(["dataset": r.dataset, "domain": r.domain, "algo": r.algo, "seed": r.seed, "steps": r.steps,
+                                 "score": r.score, "eval": r.eval, "variant": r.variant])
+                }
+            }
+        }
+        let protocolInfo: [String: Any] = [
+            "name": plan.name,
+            "datasets": plan.datasets.map { ["id": $0.id, "version": datasetVersion($0.id) as Any, "size": (try? plan.size(of: $0)) as Any] },
+            "data_seed": plan.dataSeed, "steps": plan.steps, "seeds": plan.seeds, "algorithms": plan.algorithms,
+            "eval_episodes": plan.eval_episodes, "eval_seed": plan.evalSeed,
+            "eval_seeds": "episode i of every evaluation uses env seed eval_seed + i",
+            "missing": c.missing.map { "\($0.cell): \($0.reason)" },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: ["protocol": protocolInfo, "rows": rows],
+                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    func html(_ c: Collection) -> String {
+        var r = HTMLReport(title: plan.name)
+        var rows = [["dataset", "data"] + plan.algorithms.map { $0.uppercased() }]
+        for item in plan.datasets {
+            rows.append([item.id, dataScore(c, dataset: item.id).map { String(format: "%.1f", $0) } ?? "–"]
+                        + plan.algorithms.map { cellText(scores(c, dataset: item.id, algo: $0)) })
+        }
+        r.add(.paragraph("Final normalised scores, mean ± std over seeds; \(plan.steps) steps, \(plan.eval_episodes) evaluation episodes."))
+        r.add(.table(rows))
+        if !c.missing.isEmpty { r.add(.paragraph("Missing cells: " + c.missing.map { "\($0.cell) (\($0.reason))" }.joined(separator: "; "))) }
+        for item in plan.datasets {
+            r.add(.heading(item.id))
+            // Evaluation curves from the cells; loss curves and an episode where the run folders are here.
+            var series: [SVGLineChart.Series] = []
+            var runs: [(name: String, dir: String)] = []
+            for a in plan.algorithms {
+                for s in plan.seeds {
+                    guard let rec = c.records[CellKey(dataset: item.id, algo: a, seed: s)] else { continue }
+                    series.append(.init(name: "\(a) seed \(s)", points: rec.curve.map { (Double($0.step), $0.score) }))
+                    let dir = runDir(CellKey(dataset: item.id, algo: a, seed: s))
+                    if FileManager.default.fileExists(atPath: dir + "/metrics.jsonl") { runs.append(("\(a) seed \(s)", dir)) }
+                }
+            }
+            if !series.isEmpty {
+                r.add(.svg(SVGLineChart(title: "Normalised score during training", xLabel: "gradient step", yLabel: "normalised score",
+                                        series: series).svg()))
+            }
+            for svg in RunReport.chartSVGs(runs: runs).dropFirst().prefix(1) { r.add(.svg(svg)) }
+            for a in plan.algorithms {
+                let dir = runDir(CellKey(dataset: item.id, algo: a, seed: plan.seeds[0]))
+                guard c.records[CellKey(dataset: item.id, algo: a, seed: plan.seeds[0])] != nil,
+                      let entry = try? DatasetCatalog.entry(item.id), let spec = try? EnvRegistry.spec(entry.env),
+                      let loaded = try? CheckpointPolicy.load(dir),
+                      let svg = try? EpisodeAnimation.svg(spec: spec, policy: loaded.policy, seed: plan.evalSeed) else { continue }
+                r.add(.paragraph("\(a.uppercased()): one evaluation episode (seed \(plan.evalSeed)) of the final checkpoint."))
+                r.add(.svg(svg))
+            }
+        }
+        return r.html()
+    }
+}

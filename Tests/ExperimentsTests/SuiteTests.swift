@@ -1,0 +1,122 @@
+import Experiments
+import Foundation
+import OFQL
+import Testing
+import TestSupport
+
+@Suite("SHA-256")
+struct SHA256Tests {
+    @Test("known answers (FIPS 180-4 examples)")
+    func vectors() {
+        #expect(sha256Hex(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(sha256Hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(sha256Hex([UInt8](repeating: 0x61, count: 1000)).hasPrefix("41edece42d63e8d9bf515a9ba6932e1c"))
+    }
+}
+
+@Suite("Suite: a table that accumulates cell by cell", .serialized)
+struct SuiteTests {
+    func tinyPlan(seeds: [UInt64] = [0, 1], bcConfig: [String: JSONNumberOrString]? = nil) -> SuitePlan {
+        SuitePlan(name: "tiny", datasets: [.init(id: "hopper-medium-v1", size: 3000)], algorithms: ["bc"], seeds: seeds,
+                  steps: 20, eval_episodes: 1, configs: bcConfig.map { ["bc": $0] })
+    }
+
+    func suite(_ plan: SuitePlan, _ dir: String) -> Suite {
+        var s = Suite(plan: plan, out: dir, workers: 1, threads: 1, command: "test")
+        s.quiet = true
+        return s
+    }
+
+    func modified(_ path: String) throws -> Date {
+        try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date
+    }
+
+    @Test("cells are written, skipped when they match, rerun when the config changes; the JSON twin has the schema")
+    func skipAndRerun() throws {
+        try withTemporaryDirectory("suite") { dir in
+            let plan = tinyPlan()
+            try suite(plan, dir).run()
+            let cell0 = dir + "/cells/hopper-medium-v1.bc.seed-0.json", cell1 = dir + "/cells/hopper-medium-v1.bc.seed-1.json"
+            let r0 = try Suite.readCell(cell0)
+            #expect(r0.dataset == "hopper-medium-v1" && r0.dataset_version == 1 && r0.dataset_size == 3000)
+            #expect(r0.eval == "one-step" && r0.episodes == 1 && r0.eval_seed == 1_000_000 && r0.steps == 20)
+            let hash = try configHash(r0.config)
+            #expect(r0.config.algo == .bc && r0.config_sha256 == hash && r0.score.isFinite)
+            #expect(r0.curve.last?.step == 20 && r0.data_score != nil)
+            let t0 = try modified(cell0), t1 = try modified(cell1)
+            // Unchanged plan: nothing retrains.
+            try suite(plan, dir).run()
+            let (u0, u1) = (try modified(cell0), try modified(cell1))
+            #expect(u0 == t0 && u1 == t1)
+            // Another batch size for BC: the cells are stale until rerun; --task reruns one.
+            let changed = tinyPlan(bcConfig: ["batchSize": .number(32)])
+            let stale = try suite(changed, dir).gather()
+            #expect(stale.records.isEmpty && stale.missing.count == 2 && stale.missing.allSatisfy { $0.reason.hasPrefix("stale") })
+            try suite(changed, dir).run(task: 1)
+            #expect(try modified(cell0) == t0)
+            #expect(try Suite.readCell(cell1).config.batchSize == 32)
+            let partial = try suite(changed, dir).gather()
+            #expect(partial.records.count == 1 && partial.missing.map(\.cell.seed) == [0])
+            // The tables list the missing cell; results.json follows the stand-in table schema.
+            let md = try suite(changed, dir).collect()
+            #expect(md.contains("Missing cells (1 of 2)") && md.contains("bc on hopper-medium-v1, seed 0"))
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/results.json"))) as! [String: Any]
+            let rows = json["rows"] as! [[String: Any]]
+            #expect(rows.count == 2, "the data row and the one finished cell")
+            for r in rows {
+                #expect(Set(r.keys) == ["dataset", "domain", "algo", "seed", "steps", "score", "eval", "variant"])
+                #expect(r["domain"] as? String == "locomotion")
+            }
+            #expect(rows.contains { $0["algo"] as? String == "data" })
+            #expect((json["protocol"] as! [String: Any])["eval_seed"] as? Int == 1_000_000)
+        }
+    }
+
+    @Test("a cell whose run folder holds the final checkpoint is recorded without training again")
+    func finishedRunIsReused() throws {
+        try withTemporaryDirectory("suite-reuse") { dir in
+            let plan = tinyPlan(seeds: [3])
+            try suite(plan, dir).run()
+            let cell = dir + "/cells/hopper-medium-v1.bc.seed-3.json"
+            let before = try Suite.readCell(cell)
+            try FileManager.default.removeItem(atPath: cell)
+            try suite(plan, dir).run()
+            let after = try Suite.readCell(cell)
+            #expect(after.score == before.score && after.curve == before.curve, "same run, same evaluations")
+        }
+    }
+
+    @Test("bad plans and task ids are refused, naming what was expected")
+    func badInput() throws {
+        try withTemporaryDirectory("suite-bad") { dir in
+            let path = dir + "/plan.json"
+            try Data("{\"name\": 1}".utf8).write(to: URL(fileURLWithPath: path))
+            #expect(throws: RunError.self) { try SuitePlan.load(path: path) }
+            var p = tinyPlan()
+            p.algorithms = ["nope"]
+            #expect((try? p.validate()) == nil)
+            let e = #expect(throws: RunError.self) { try suite(tinyPlan(), dir + "/out").run(task: 5) }
+            #expect(e?.description.contains("the plan has 2 cells") == true)
+        }
+    }
+
+    @Test("--slurm writes one array task per cell, requeue-safe, and a dependent collection")
+    func slurmScripts() throws {
+        try withTemporaryDirectory("suite-slurm") { dir in
+            var plan = tinyPlan(seeds: [0, 1, 2])
+            plan.slurm = SlurmSettings(cpus_per_task: 2, time: "00:30:00", throttle: 2)
+            let sub = try suite(plan, dir).submitSlurm(settings: plan.slurm!, binary: "/opt/ofql-eval", dryRun: true)
+            #expect(sub.tasks == 3 && sub.arrayJob == nil)
+            let a = try String(contentsOfFile: sub.arrayScript, encoding: .utf8)
+            #expect(a.contains("#SBATCH --array=0-2%2") && a.contains("#SBATCH --cpus-per-task=2") && a.contains("#SBATCH --time=00:30:00"))
+            #expect(a.contains("#SBATCH --requeue") && a.contains("--task \"$SLURM_ARRAY_TASK_ID\"") && a.contains("'/opt/ofql-eval' suite"))
+            #expect(a.contains("/slurm/logs/task-%a.out"))
+            let c = try String(contentsOfFile: sub.collectScript, encoding: .utf8)
+            #expect(c.contains("suite collect"))
+            #expect(FileManager.default.fileExists(atPath: dir + "/datasets/hopper-medium-v1-3000.hdf5"), "datasets exist before the array starts")
+            #expect(try SuitePlan.load(path: dir + "/plan.json") == plan)
+        }
+    }
+}
