@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 swift build --build-tests
 swift test --skip-build "$@"
+# A suite plan as a Slurm job array on a one-node test cluster, against a local run
+# (skipped when arguments select tests).
+if [ $# -eq 0 ]; then bash scripts/slurm-check.sh; fi

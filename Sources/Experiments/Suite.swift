@@ -272,7 +272,16 @@ public struct Suite {
 
     /// Trains and evaluates one cell unless a matching record exists; a cell whose run
     /// folder holds a checkpoint resumes from it (bit-identical to an uninterrupted run).
+    /// A cell that fails leaves its error in `out/failed/` for `collect` to list.
     func runCell(_ c: CellKey, index: Int, cache: inout [String: LoadedDataset]) throws {
+        do { try runCellBody(c, index: index, cache: &cache) } catch {
+            try? FileManager.default.createDirectory(atPath: out + "/failed", withIntermediateDirectories: true)
+            try? writeAtomically("\(error)\n", to: failedPath(c), flag: "--out")
+            throw error
+        }
+    }
+
+    func runCellBody(_ c: CellKey, index: Int, cache: inout [String: LoadedDataset]) throws {
         let label = "suite [\(index + 1)/\(plan.cells.count)]: \(c)"
         guard let item = plan.item(c.dataset) else { throw RunError("plan: no dataset \(c.dataset)") }
         let path = try datasetPath(item)
@@ -311,12 +320,7 @@ public struct Suite {
         if !run.resume { run.configOverride = config }
         run.preloaded = data
         run.quiet = quiet
-        let summary: TrainRun.Summary
-        do { summary = try run.execute() } catch {
-            try? fm.createDirectory(atPath: out + "/failed", withIntermediateDirectories: true)
-            try? writeAtomically("\(error)\n", to: failedPath(c), flag: "--out")
-            throw error
-        }
+        let summary = try run.execute()
         try writeAtomically(summary.json + "\n", to: dir + "/summary.json", flag: "--out")
         let evals = TrainRun.readEvals(dir)
         guard let final = evals.last else { throw RunError("\(dir): the run wrote no evaluation") }
@@ -403,7 +407,12 @@ public struct Suite {
             // The resolved config can depend on the data (IQL's reward scale); compare the keys the
             // plan sets through the requested config when the dataset is not at hand.
             let key = "\(c.dataset)|\(c.algo)"
-            if configs[key] == nil { configs[key] = try plan.requestedConfig(algo: c.algo, dataset: item) }
+            if configs[key] == nil {
+                do { configs[key] = try plan.requestedConfig(algo: c.algo, dataset: item) } catch {
+                    missing.append((c, "the plan's config is invalid: \(error)"))
+                    continue
+                }
+            }
             var want = try expectedRecord(c, item: item, config: r.config)
             want.config_sha256 = r.config_sha256
             let requested = configs[key]!

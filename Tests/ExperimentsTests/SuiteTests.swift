@@ -88,6 +88,26 @@ struct SuiteTests {
         }
     }
 
+    @Test("a failed cell is listed by collect with its error and its Slurm log")
+    func failedCellListed() throws {
+        try withTemporaryDirectory("suite-failed") { dir in
+            let plan = tinyPlan(seeds: [0, 1])
+            let s = suite(plan, dir)
+            // Cell 1's run folder cannot be created: a plain file sits at its path.
+            try FileManager.default.createDirectory(atPath: dir + "/runs/hopper-medium-v1/bc", withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/runs/hopper-medium-v1/bc/seed-1"))
+            try FileManager.default.createDirectory(atPath: dir + "/slurm/logs", withIntermediateDirectories: true)
+            try Data("log".utf8).write(to: URL(fileURLWithPath: s.slurmLog(task: 1)))
+            try s.run(task: 0)
+            #expect(throws: (any Error).self) { try s.run(task: 1) }
+            let c = try s.gather()
+            #expect(c.records.count == 1 && c.missing.count == 1)
+            let why = c.missing.first?.reason ?? ""
+            #expect(why.hasPrefix("failed:") && why.contains(s.slurmLog(task: 1)), "\(why)")
+            #expect(try s.collect().contains("failed:"))
+        }
+    }
+
     @Test("bad plans and task ids are refused, naming what was expected")
     func badInput() throws {
         try withTemporaryDirectory("suite-bad") { dir in
