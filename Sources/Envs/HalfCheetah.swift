@@ -68,6 +68,9 @@ public enum HalfCheetah {
     public static let spec = EnvSpec(
         id: .halfcheetah, version: 2, domain: .locomotion, observationDimension: 17, actionDimension: 6,
         maxEpisodeSteps: 1000, controlPeriod: 0.05,
+        // R_random and R_expert: exact means of `ofql-eval reference --episodes 100 --seed 0` (the test
+        // "Reference scores" recomputes them; `reference --update` exports them to datasets/catalog.json).
+        referenceScores: ReferenceScores(random: -291.67869294498115, expert: 3156.8733463985473),
         summary: "planar cheetah (torso + back and front legs); 6 hinge torques; never terminates",
         makeBare: { LocomotionEnv(model: model) })
 }

@@ -61,6 +61,9 @@ public enum Hopper {
     public static let spec = EnvSpec(
         id: .hopper, version: 1, domain: .locomotion, observationDimension: 11, actionDimension: 3,
         maxEpisodeSteps: 1000, controlPeriod: 0.008,
+        // R_random and R_expert: exact means of `ofql-eval reference --episodes 100 --seed 0` (the test
+        // "Reference scores" recomputes them; `reference --update` exports them to datasets/catalog.json).
+        referenceScores: ReferenceScores(random: 4.724004279598594, expert: 2468.332855280638),
         summary: "planar one-legged hopper (torso, thigh, leg, foot); 3 hinge torques",
         makeBare: { LocomotionEnv(model: model) })
 }

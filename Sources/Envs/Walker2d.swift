@@ -60,6 +60,9 @@ public enum Walker2d {
     public static let spec = EnvSpec(
         id: .walker2d, version: 1, domain: .locomotion, observationDimension: 17, actionDimension: 6,
         maxEpisodeSteps: 1000, controlPeriod: 0.008,
+        // R_random and R_expert: exact means of `ofql-eval reference --episodes 100 --seed 0` (the test
+        // "Reference scores" recomputes them; `reference --update` exports them to datasets/catalog.json).
+        referenceScores: ReferenceScores(random: 1.486963286063401, expert: 3567.1233485621215),
         summary: "planar biped (torso + two thigh/leg/foot chains); 6 hinge torques",
         makeBare: { LocomotionEnv(model: model) })
 }

@@ -28,7 +28,7 @@ public enum Scoring: Sendable, Equatable {
         case .maze: return .success
         case .manipulation: return .subtasks(4)
         case .locomotion:
-            if let r = spec.referenceScores ?? ReferenceCatalog.scores(for: spec.id) { return .reference(r) }
+            if let r = spec.referenceScores { return .reference(r) }
             return .unavailable
         }
     }

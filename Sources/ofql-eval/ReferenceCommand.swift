@@ -31,14 +31,14 @@ struct ReferenceCommand: ParsableCommand {
             let expert = try Evaluator.evaluate(spec: spec, policy: try provider.policy(named: "expert", spec: spec), name: "expert", rollout: args)
             let entry: [String: Any] = ["random": random.return.mean, "expert": expert.return.mean, "episodes": episodes, "seed": seed,
                                         "random_std": random.return.std, "expert_std": expert.return.std,
-                                        "env_version": spec.version, "generator": ReferenceCatalog.generatorVersion]
+                                        "env_version": spec.version, "generator": PackageInfo.version]
             refs[id] = entry
             let line = try JSONSerialization.data(withJSONObject: ["env": id] .merging(entry) { a, _ in a }, options: [.sortedKeys])
             print(String(decoding: line, as: UTF8.self))
         }
         if let update {
             entries["reference_scores"] = refs
-            entries["generator"] = ReferenceCatalog.generatorVersion
+            entries["generator"] = PackageInfo.version
             entries["datasets"] = DatasetCatalog.all.map { e -> [String: Any] in
                 ["id": e.id, "env": e.env.rawValue, "variant": e.variant, "default_size": e.defaultSize, "summary": e.summary]
             }

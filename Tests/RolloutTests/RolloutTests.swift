@@ -60,7 +60,7 @@ struct ReferenceScoreTests {
     @Test("R_random and R_expert are reproduced exactly from their seeds", arguments: ["hopper", "walker2d", "halfcheetah"])
     func reproducible(env: String) throws {
         let spec = try EnvRegistry.spec(EnvID(rawValue: env))
-        let committed = try #require(ReferenceCatalog.scores(for: spec.id))
+        let committed = try #require(spec.referenceScores)
         let provider = BundledBehaviors(noise: 0)
         for (name, want) in [("random", committed.random), ("expert", committed.expert)] {
             let out = try RolloutEngine.run(spec: spec, policy: try provider.policy(named: name, spec: spec),
@@ -69,6 +69,24 @@ struct ReferenceScoreTests {
             #expect(mean == want, "\(env) \(name): recomputed \(mean), committed \(want)")
         }
         #expect(committed.expert > committed.random + 1000, "the expert is far above random")
+    }
+
+    @Test("datasets/catalog.json exports exactly the env specs' reference scores")
+    func catalogExport() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: datasetsFolder + "/catalog.json"))
+        let refs = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["reference_scores"] as? [String: [String: Any]])
+        let scored = EnvRegistry.all.filter { $0.referenceScores != nil }
+        #expect(Set(refs.keys) == Set(scored.map(\.id.rawValue)))
+        // Foundation's JSON reader may round the last digit of a Double: compare to 1e-12.
+        func same(_ a: Any?, _ b: Double?) -> Bool {
+            guard let a = a as? Double, let b else { return false }
+            return abs(a - b) <= 1e-12 * abs(b)
+        }
+        for spec in scored {
+            #expect(same(refs[spec.id.rawValue]?["random"], spec.referenceScores?.random))
+            #expect(same(refs[spec.id.rawValue]?["expert"], spec.referenceScores?.expert))
+            #expect(refs[spec.id.rawValue]?["env_version"] as? Int == spec.version)
+        }
     }
 }
 
