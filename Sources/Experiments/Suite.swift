@@ -219,8 +219,9 @@ public struct Suite {
     /// The log file of array task `index` when the plan runs on Slurm.
     public func slurmLog(task index: Int) -> String { "\(out)/slurm/logs/task-\(index).out" }
 
-    /// Writes `out/plan.json` and generates every dataset that is missing (before any cell runs).
-    public func prepare() throws {
+    /// Writes `out/plan.json` and, unless `datasets` is false, generates every dataset that is
+    /// missing (before any cell runs; a single task generates only its own).
+    public func prepare(datasets: Bool = true) throws {
         try plan.validate()
         let fm = FileManager.default
         try fm.createDirectory(atPath: out + "/datasets", withIntermediateDirectories: true)
@@ -228,7 +229,7 @@ public struct Suite {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(String(decoding: try enc.encode(plan), as: UTF8.self) + "\n", to: out + "/plan.json", flag: "--out")
-        for item in plan.datasets { try ensureDataset(item) }
+        if datasets { for item in plan.datasets { try ensureDataset(item) } }
     }
 
     func ensureDataset(_ item: SuitePlan.DatasetItem) throws {
@@ -249,7 +250,7 @@ public struct Suite {
     /// Returns the Markdown table (empty for a single task).
     @discardableResult
     public func run(task: Int? = nil) throws -> String {
-        try prepare()
+        try prepare(datasets: task == nil)
         let cells = plan.cells
         if let task {
             guard cells.indices.contains(task) else {
