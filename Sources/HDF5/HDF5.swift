@@ -564,10 +564,22 @@ public final class HDF5Group: HDF5Node {}
 public final class HDF5File: HDF5Node {
     public enum Mode: Sendable { case readOnly, readWrite }
 
+    /// File access without HDF5's advisory `flock()`: every writer here replaces files
+    /// atomically (temporary file, then rename), and a lock held through a descriptor that a
+    /// spawned child process inherited would make other opens of the same file fail with
+    /// "unable to lock the file".
+    static func accessList() -> hid_t {
+        let fapl = H5Pcreate(chdf5_p_file_access())
+        _ = H5Pset_file_locking(fapl, false, true)
+        return fapl
+    }
+
     /// Creates a new file, replacing an existing one only when `overwrite` is true.
     public static func create(_ path: String, overwrite: Bool = false) throws -> HDF5File {
         HDF5Library.quiet()
-        let f = H5Fcreate(path, overwrite ? chdf5_acc_trunc() : chdf5_acc_excl(), chdf5_p_default(), chdf5_p_default())
+        let fapl = accessList()
+        defer { H5Pclose(fapl) }
+        let f = H5Fcreate(path, overwrite ? chdf5_acc_trunc() : chdf5_acc_excl(), chdf5_p_default(), fapl)
         guard f >= 0 else {
             var buf = [CChar](repeating: 0, count: 512)
             chdf5_last_error(&buf)
@@ -594,7 +606,9 @@ public final class HDF5File: HDF5Node {
             throw HDF5Error(kind: .notHDF5, file: path, object: "",
                             message: "not an HDF5 file (no HDF5 signature; truncated, corrupt or another format)")
         }
-        let f = H5Fopen(path, mode == .readOnly ? chdf5_acc_rdonly() : chdf5_acc_rdwr(), chdf5_p_default())
+        let fapl = accessList()
+        defer { H5Pclose(fapl) }
+        let f = H5Fopen(path, mode == .readOnly ? chdf5_acc_rdonly() : chdf5_acc_rdwr(), fapl)
         guard f >= 0 else {
             var buf = [CChar](repeating: 0, count: 512)
             chdf5_last_error(&buf)

@@ -3,8 +3,8 @@ import Testing
 import TestSupport
 @testable import HDF5
 
-// No fork/system() in these tests: a forked child inherits HDF5's flock()ed descriptors and
-// would hold the lock of a file another test is about to reopen.
+// Files are opened without HDF5 file locking (HDF5File.accessList), so a forked child that
+// inherited a descriptor cannot block another test reopening the same file.
 
 func makeTempDir() -> String { makeTemporaryDirectory("h5") }
 
