@@ -23,6 +23,8 @@ let package = Package(
         .library(name: "Rollout", targets: ["Rollout"]),
         .library(name: "Experiments", targets: ["Experiments"]),
         .executable(name: "ofql-eval", targets: ["ofql-eval"]),
+        // The C ABI for Python (python/ofql_suite) and other hosts.
+        .library(name: "ofqlsuite", type: .dynamic, targets: ["OFQLSuiteC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,6 +44,7 @@ let package = Package(
         .target(name: "Envs", dependencies: ["Physics", "Randomness"]),
         .target(name: "OFQL", dependencies: ["BLAS", "Datasets", "COFQLKernels", "Randomness"]),
         .target(name: "Rollout", dependencies: ["Physics", "Envs", "OFQL", "HDF5", "BLAS", "Datasets", "Randomness"]),
+        .target(name: "OFQLSuiteC", dependencies: ["Envs", "Physics", "Datasets"]),
         // Run orchestration (training runs, suites, reports): the CLI only parses and prints.
         .target(name: "Experiments", dependencies: ["BLAS", "Datasets", "Envs", "OFQL", "Rollout", "Randomness"]),
         .executableTarget(

@@ -20,8 +20,8 @@ fi
 [ "$(id -u)" = 0 ] || { echo "slurm-check: the test cluster runs its daemons as root" >&2; exit 1; }
 
 bash scripts/bootstrap.sh >/dev/null
-swift build -c release --product ofql-eval >/dev/null
-bin=$(swift build -c release --show-bin-path)/ofql-eval
+swift build -c release -Xswiftc -static-stdlib --product ofql-eval >/dev/null
+bin=$(swift build -c release -Xswiftc -static-stdlib --show-bin-path)/ofql-eval
 
 work=$(mktemp -d /tmp/ofql-slurm-check.XXXXXX)
 pids=()

@@ -182,6 +182,8 @@ void cb2_world_step(CB2World *w, float dt, int32_t vi, int32_t pi) {
     }
 }
 
+float cb2_world_profile_step_ms(const CB2World *w) { return w ? w->world.GetProfile().step : 0.0f; }
+
 void cb2_world_set_gravity(CB2World *w, float gx, float gy) { if (w) w->world.SetGravity(b2Vec2(gx, gy)); }
 void cb2_world_set_allow_sleeping(CB2World *w, int32_t a) { if (w) w->world.SetAllowSleeping(a != 0); }
 void cb2_world_set_warm_starting(CB2World *w, int32_t e) { if (w) w->world.SetWarmStarting(e != 0); }

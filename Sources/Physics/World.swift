@@ -138,6 +138,27 @@ public final class World {
         cb2_world_step(handle, dt, velocityIterations, positionIterations)
     }
 
+    /// What Box2D's step profiler measured for the last step (b2Profile.step, ms).
+    public var lastStepProfileMilliseconds: Float { cb2_world_profile_step_ms(handle) }
+
+    /// Whether libbox2d calls the shim's no-op profiler timers in this process (the executable,
+    /// a test binary or a shared library loaded by Python): 20 steps of a small falling stack
+    /// then all report 0 ms, where the real timers read the wall clock.
+    public static func profilerTimersDisabled() -> Bool {
+        let w = World(gravity: (0, -10))
+        guard let ground = try? w.createBody(.staticBody, x: 0, y: 0) else { return false }
+        _ = try? w.addBox(ground, halfWidth: 10, halfHeight: 0.5)
+        for k in 0..<8 {
+            guard let b = try? w.createBody(.dynamic, x: 0, y: 1 + Float(k)) else { return false }
+            _ = try? w.addBox(b, halfWidth: 0.4, halfHeight: 0.4)
+        }
+        for _ in 0..<20 {
+            w.step(1 / 60)
+            if w.lastStepProfileMilliseconds != 0 { return false }
+        }
+        return true
+    }
+
     public func setGravity(_ x: Float, _ y: Float) { cb2_world_set_gravity(handle, x, y) }
     public func setAllowSleeping(_ allow: Bool) { cb2_world_set_allow_sleeping(handle, allow ? 1 : 0) }
     public func setWarmStarting(_ on: Bool) { cb2_world_set_warm_starting(handle, on ? 1 : 0) }

@@ -292,3 +292,9 @@ struct DeterminismTests {
         #expect(after - before < 32 * 1024, "RSS grew by \(after - before) KiB")
     }
 }
+
+@Suite("Box2D profiler timers")
+struct ProfilerTimerTests {
+    @Test("libbox2d calls the shim's no-op timers in this process (every step profiles at 0 ms)")
+    func disabled() { #expect(World.profilerTimersDisabled()) }
+}

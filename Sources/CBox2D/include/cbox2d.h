@@ -66,6 +66,9 @@ void cb2_global_warmup(void);
 CB2World *cb2_world_create(float gravityX, float gravityY);
 void cb2_world_destroy(CB2World *w);
 void cb2_world_step(CB2World *w, float dt, int32_t velocityIterations, int32_t positionIterations);
+/* Milliseconds b2World::Step last reported for its whole step (b2Profile.step): always 0 while
+ * the shim's no-op profiler timers are the ones libbox2d calls. */
+float cb2_world_profile_step_ms(const CB2World *w);
 void cb2_world_set_gravity(CB2World *w, float gx, float gy);
 void cb2_world_set_allow_sleeping(CB2World *w, int32_t allow);
 void cb2_world_set_warm_starting(CB2World *w, int32_t enable);
