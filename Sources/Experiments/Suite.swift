@@ -331,7 +331,7 @@ public struct Suite {
         record.return = final.return_mean
         record.curve = evals.map { .init(step: $0.step, score: $0.normalized_score_mean ?? $0.return_mean) }
         record.data_score = try? Suite.datasetScore(path: path, spec: spec)
-        record.steps_per_s = summary.stepsPerSecond
+        record.steps_per_s = summary.stepsPerSecond > 0 ? summary.stepsPerSecond : nil  // nil: a finished run was recorded
         try Suite.writeCell(record, to: cellPath)
     }
 
