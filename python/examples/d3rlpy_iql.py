@@ -8,7 +8,8 @@ An example, not a test dependency (d3rlpy pulls in PyTorch):
 
 Evaluation follows the suite's protocol: episode i of the evaluation uses env seed 1,000,000 + i,
 and returns are normalised with the suite's reference returns, so the number is comparable with
-`ofql-eval train --algo iql` on the same file (results/discrimination-v1.md)."""
+`ofql-eval train --algo iql` on the same file (results/discrimination-v1.md). Checked with
+d3rlpy 2.8.1 and torch 2.13 (CPU): 2,000 steps on 20,000 transitions run end to end."""
 import argparse
 
 import d3rlpy
@@ -37,7 +38,8 @@ def main():
         reward_scaler=d3rlpy.preprocessing.ReturnBasedRewardScaler(multiplier=1000.0),
         observation_scaler=d3rlpy.preprocessing.StandardObservationScaler(),
     ).create(device="cpu")
-    iql.fit(dataset, n_steps=args.steps, n_steps_per_epoch=min(args.steps, 10_000))
+    iql.fit(dataset, n_steps=args.steps, n_steps_per_epoch=min(args.steps, 10_000),
+            logger_adapter=d3rlpy.logging.NoopAdapterFactory(), show_progress=False)
 
     env = gym.make(ofql_suite.ENV_IDS[ofql_suite.NATIVE_IDS.index(env_name)])
     scores = []
