@@ -106,6 +106,12 @@ public struct BehaviorFile: Sendable, Equatable {
     public var expert: PolicyRecord
     public var medium: PolicyRecord
     public var history: [PolicyRecord]
+    /// The medium iterate of a second, independent search (`independentMediumSeed`): a
+    /// controller of medium level that is not an ancestor of the expert, as D4RL's medium and
+    /// expert policies come from separate training runs. Medium-expert data built from it make
+    /// behaviour cloning average two different gaits instead of cloning the expert.
+    public var independentMedium: PolicyRecord?
+    public var independentMediumSeed: UInt64?
 
     public init(env: EnvID, envVersion: Int, seed: UInt64, config: PolicySearchConfig, expert: PolicyRecord,
                 medium: PolicyRecord, history: [PolicyRecord]) {
@@ -117,10 +123,15 @@ public struct BehaviorFile: Sendable, Equatable {
     public static func path(datasets: String, env: EnvID) -> String { "\(datasets)/behavior/\(env.rawValue).json" }
 
     public func json() -> JSONValue {
-        .object([("format", .string("ofql-behavior-v1")), ("env", .string(env.rawValue)), ("env_version", .num(envVersion)),
-                 ("seed", .num(seed)), ("policy", .string("linear: a = clip(W [(o - obs_mean) / obs_std; 1]), W row-major act x (obs+1)")),
-                 ("config", config.json()), ("expert", expert.json()), ("medium", medium.json()),
-                 ("history", .array(history.map { $0.json() }))])
+        var fields: [(String, JSONValue)] = [
+            ("format", .string("ofql-behavior-v1")), ("env", .string(env.rawValue)), ("env_version", .num(envVersion)),
+            ("seed", .num(seed)), ("policy", .string("linear: a = clip(W [(o - obs_mean) / obs_std; 1]), W row-major act x (obs+1)")),
+            ("config", config.json()), ("expert", expert.json()), ("medium", medium.json())]
+        if let m = independentMedium, let s = independentMediumSeed {
+            fields.append(("independent_medium", .object([("search_seed", .num(s)), ("record", m.json())])))
+        }
+        fields.append(("history", .array(history.map { $0.json() })))
+        return .object(fields)
     }
 
     /// Parses a file's text (`name` is used in error messages).
@@ -135,11 +146,19 @@ public struct BehaviorFile: Sendable, Equatable {
         let history = try (v["history"]?.array ?? []).map { (r: JSONValue) throws(BehaviorError) in
             try PolicyRecord.from(r, obs: o, act: a, file: name)
         }
-        return BehaviorFile(env: spec.id, envVersion: v["env_version"]?.int ?? spec.version,
-                            seed: UInt64(v["seed"]?.double ?? 0),
-                            config: PolicySearchConfig.from(v["config"]) ?? .defaults(for: spec.id),
-                            expert: try PolicyRecord.from(e, obs: o, act: a, file: name),
-                            medium: try PolicyRecord.from(m, obs: o, act: a, file: name), history: history)
+        var f = BehaviorFile(env: spec.id, envVersion: v["env_version"]?.int ?? spec.version,
+                             seed: UInt64(v["seed"]?.double ?? 0),
+                             config: PolicySearchConfig.from(v["config"]) ?? .defaults(for: spec.id),
+                             expert: try PolicyRecord.from(e, obs: o, act: a, file: name),
+                             medium: try PolicyRecord.from(m, obs: o, act: a, file: name), history: history)
+        if let im = v["independent_medium"] {
+            guard let s = im["search_seed"]?.double, let r = im["record"] else {
+                throw .malformed(name, "'independent_medium' needs 'search_seed' and 'record'")
+            }
+            f.independentMedium = try PolicyRecord.from(r, obs: o, act: a, file: name)
+            f.independentMediumSeed = UInt64(s)
+        }
+        return f
     }
 
     /// Loads `env`'s committed file under `datasets` and checks it was tuned on the env's

@@ -78,6 +78,11 @@ public struct BundledBehaviors: BehaviorProvider {
             return LinearBatchPolicy(name: "expert", policy: try file(spec).expert.policy, noiseStd: noise)
         case (.locomotion, "medium"):
             return LinearBatchPolicy(name: "medium", policy: try file(spec).medium.policy, noiseStd: noise)
+        case (.locomotion, "independent-medium"):
+            guard let m = try file(spec).independentMedium else {
+                throw RolloutError.invalid("\(spec.id): the behaviour file has no independent medium; add one with `ofql-eval behavior add-medium`")
+            }
+            return LinearBatchPolicy(name: "independent-medium", policy: m.policy, noiseStd: noise)
         default:
             if let p = try ScriptedBehaviors.policy(named: name, spec: spec, noise: noise) { return p }
             throw RolloutError.invalid("no behaviour policy '\(name)' for \(spec.id); known: \(BundledBehaviors.names(for: spec).joined(separator: ", "))")
@@ -93,7 +98,7 @@ public struct BundledBehaviors: BehaviorProvider {
     /// Policy names `evaluate --policy` accepts for an env.
     public static func names(for spec: EnvSpec) -> [String] {
         switch spec.domain {
-        case .locomotion: return ["random", "expert", "medium"]
+        case .locomotion: return ["random", "expert", "medium", "independent-medium"]
         default: return ["random"] + ScriptedBehaviors.names(for: spec)
         }
     }

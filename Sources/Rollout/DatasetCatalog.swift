@@ -41,6 +41,10 @@ public enum DatasetCatalog {
     public static let versions: [EnvID: Int] = [.halfcheetah: 2]
     /// The maze datasets' version (v2: rewards at the evaluation goal).
     public static let mazeVersion = 2
+    /// Envs whose medium-expert data (v3) pair the expert with the medium controller of an
+    /// independent policy search (`independent_medium` in the behaviour file), as D4RL pairs
+    /// policies of separate training runs.
+    public static let independentMediumExpert: Set<EnvID> = [.hopper]
 
     public static let all: [DatasetEntry] = {
         var entries: [DatasetEntry] = []
@@ -57,7 +61,18 @@ public enum DatasetCatalog {
             add("medium", 1_000_000, .behavior("medium"), "a search iterate at about a third to half of expert return")
             add("expert", 1_000_000, .behavior("expert"), "the tuned expert controller")
             add("medium-replay", replaySizes[env]!, .mediumReplay, "every episode of the policy search until it reached medium")
-            add("medium-expert", 2_000_000, .concat(.behavior("medium"), .behavior("expert")), "medium and expert concatenated")
+            if independentMediumExpert.contains(env) {
+                // v3: the medium half comes from an independent search (results/discrimination-v1.md:
+                // with the expert's own ancestor as medium, BC cloned the expert and beat TD3+BC).
+                entries.append(DatasetEntry(id: "\(env.rawValue)-medium-expert-v3", env: env, variant: "medium-expert", defaultSize: 2_000_000,
+                                            recipe: .concat(.behavior("independent-medium"), .behavior("expert")),
+                                            summary: "an independent search's medium and the expert, concatenated"))
+                others.append(DatasetEntry(id: "\(env.rawValue)-medium-expert-v\(versions[env] ?? version)", env: env, variant: "medium-expert",
+                                           defaultSize: 2_000_000, recipe: .concat(.behavior("medium"), .behavior("expert")),
+                                           summary: "superseded by v3: the expert's own search's medium and the expert"))
+            } else {
+                add("medium-expert", 2_000_000, .concat(.behavior("medium"), .behavior("expert")), "medium and expert concatenated")
+            }
         }
         let mazes: [(String, String, String, String)] = [
             ("maze-umaze", "umaze", "umaze", "fixed goal from a fixed start"),

@@ -5,7 +5,7 @@ import Envs
 /// `ofql-eval behavior …`: tune the scripted behaviour policies (ARS V2-t on linear controllers).
 struct BehaviorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "behavior", abstract: "Tune scripted behaviour policies.", subcommands: [BehaviorTune.self])
+        commandName: "behavior", abstract: "Tune scripted behaviour policies.", subcommands: [BehaviorTune.self, BehaviorAddMedium.self])
 }
 
 struct BehaviorTune: ParsableCommand {
@@ -47,5 +47,40 @@ struct BehaviorTune: ParsableCommand {
         Log.info("expert: iteration \(file.expert.iteration), return \(format3(file.expert.meanReturn)), "
                  + "speed \(format3(file.expert.meanSpeed)) m/s; medium: iteration \(file.medium.iteration), "
                  + "return \(format3(file.medium.meanReturn)); wrote \(out)")
+    }
+}
+
+struct BehaviorAddMedium: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add-medium",
+        abstract: "Store another search's medium iterate in an env's behaviour file as its independent medium.",
+        discussion: """
+            The medium-expert datasets (v3 on hopper) pair the expert with the medium controller of a \
+            second, independent search, as D4RL pairs policies from separate training runs: \
+            ofql-eval behavior tune --env hopper --seed 1 --out hopper-seed1.json && \
+            ofql-eval behavior add-medium --env hopper --from hopper-seed1.json
+            """)
+    @Option(help: "Env id.") var env: String
+    @Option(help: "Behaviour file of the independent search (from `behavior tune --seed N`).") var from: String
+    @Option(help: "Folder holding behavior/<env>.json.") var datasets = "datasets"
+
+    func run() throws {
+        let spec = try lookupSpec(env)
+        let path = BehaviorFile.path(datasets: datasets, env: spec.id)
+        var file: BehaviorFile
+        let other: BehaviorFile
+        do { file = try BehaviorFile.load(datasets: datasets, env: spec.id) } catch { throw ValidationError("--datasets: \(error)") }
+        do { other = try BehaviorFile.load(from) } catch { throw ValidationError("--from: \(error)") }
+        guard other.env == spec.id, other.envVersion == file.envVersion else {
+            throw ValidationError("--from \(from) was tuned on \(other.env) v\(other.envVersion), expected \(spec.id) v\(file.envVersion)")
+        }
+        guard other.seed != file.seed else {
+            throw ValidationError("--from \(from) comes from search seed \(other.seed), the same search as \(path); use another --seed")
+        }
+        file.independentMedium = other.medium
+        file.independentMediumSeed = other.seed
+        do { try file.write(to: path) } catch { throw ValidationError("\(path): \(error)") }
+        Log.info("\(path): independent medium from search seed \(other.seed), iteration \(other.medium.iteration), "
+                 + "return \(format3(other.medium.meanReturn))")
     }
 }

@@ -36,6 +36,12 @@ struct BehaviorTests {
         let file = try BehaviorFile.load(BehaviorFile.path(datasets: datasetsPath, env: .hopper))
         let again = try BehaviorFile.parse(file.json().serialized(), name: "round-trip")
         #expect(again == file)
+        // hopper carries an independent search's medium (medium-expert v3), from another seed.
+        #expect(file.independentMedium != nil && file.independentMediumSeed != nil && file.independentMediumSeed != file.seed)
+        #expect(file.independentMedium != file.medium)
+        var text = file.json().serialized()
+        text = text.replacingOccurrences(of: "\"search_seed\"", with: "\"seed_of_search\"")
+        #expect(throws: BehaviorError.self) { try BehaviorFile.parse(text, name: "no search seed") }
         #expect(throws: BehaviorError.self) { try BehaviorFile.parse("{\"env\": \"hopper\"}", name: "bad") }
         #expect(throws: BehaviorError.self) { try BehaviorFile.load("/nonexistent/hopper.json") }
     }

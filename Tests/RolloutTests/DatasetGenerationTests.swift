@@ -110,5 +110,11 @@ struct DatasetGenerationTests {
             try DatasetGenerator.generate(try DatasetCatalog.entry("hopper-expert-v1"), size: 10, seed: 0, workers: 1, provider: noFiles)
         }
         #expect(e2?.description.contains("/nonexistent/behavior/hopper.json") == true)
+        // Medium-expert v3 needs an independent medium; walker2d's file has none, so asking for
+        // it names the command that adds one.
+        let noMedium = #expect(throws: RolloutError.self) {
+            try BundledBehaviors(datasets: datasetsFolder).policy(named: "independent-medium", spec: try EnvRegistry.spec(.walker2d))
+        }
+        #expect(noMedium?.description.contains("behavior add-medium") == true)
     }
 }

@@ -74,7 +74,11 @@ struct ReferenceScoreTests {
     @Test("datasets/catalog.json exports exactly the env specs' reference scores")
     func catalogExport() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: datasetsFolder + "/catalog.json"))
-        let refs = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["reference_scores"] as? [String: [String: Any]])
+        let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let refs = try #require(root["reference_scores"] as? [String: [String: Any]])
+        // The dataset listing is the catalog's, in order (regenerate with `ofql-eval reference --update`).
+        let listed = (root["datasets"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(listed == DatasetCatalog.all.map(\.id))
         let scored = EnvRegistry.all.filter { $0.referenceScores != nil }
         #expect(Set(refs.keys) == Set(scored.map(\.id.rawValue)))
         // Foundation's JSON reader may round the last digit of a Double: compare to 1e-12.
