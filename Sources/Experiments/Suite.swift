@@ -33,6 +33,31 @@ public struct SuitePlan: Codable, Sendable, Equatable {
     public var eval_seed: UInt64?
     /// Defaults for `suite --slurm` (flags override them).
     public var slurm: SlurmSettings?
+    /// Evaluation modes besides one-step sampling, applied to each finished cell's final
+    /// checkpoint (e.g. candidate selection, arXiv 2508.13904 eq. 13); each gives its own cell.
+    public var eval_modes: [EvalMode]?
+
+    /// An evaluation mode of a plan: N one-step candidates at a noise temperature, picked by
+    /// softmax(β·min-Q) of the target critics.
+    public struct EvalMode: Codable, Sendable, Equatable {
+        public var candidates: Int
+        public var noise_temperature: Double?
+        public var beta: Double
+        /// Algorithms it applies to (default: ofql, the learner with critics and a noise input).
+        public var algos: [String]?
+        public init(candidates: Int, noise_temperature: Double? = nil, beta: Double, algos: [String]? = nil) {
+            self.candidates = candidates; self.noise_temperature = noise_temperature; self.beta = beta; self.algos = algos
+        }
+        public var selection: CandidateSelection {
+            CandidateSelection(candidates: candidates, noiseTemperature: noise_temperature ?? 0.5, beta: beta)
+        }
+        /// The mode's name in tables and cell files (`select-50`).
+        public var name: String { selection.modeName }
+        public func applies(to algo: String) -> Bool { (algos ?? ["ofql"]).contains(algo) }
+    }
+
+    /// The evaluation modes that apply to `algo` (one-step sampling is always evaluated).
+    public func evalModes(for algo: String) -> [EvalMode] { (eval_modes ?? []).filter { $0.applies(to: algo) } }
 
     public init(name: String, datasets: [DatasetItem], algorithms: [String], seeds: [UInt64], steps: Int, eval_episodes: Int,
                 eval_every: Int? = nil, configs: [String: [String: JSONNumberOrString]]? = nil, data_seed: UInt64? = nil,
@@ -67,6 +92,14 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         guard steps >= 1, eval_episodes >= 1 else { throw RunError("plan: steps and eval_episodes must be positive") }
         if let e = eval_every, e < 1 { throw RunError("plan: eval_every must be positive, got \(e)") }
         if Set(seeds).count != seeds.count { throw RunError("plan: seeds repeat") }
+        let modes = eval_modes ?? []
+        for m in modes {
+            do { try m.selection.validate() } catch { throw RunError("plan: eval_modes: \(error)") }
+            for a in m.algos ?? ["ofql"] where a != "ofql" {
+                throw RunError("plan: eval_modes: candidate selection needs OFQL's noise input and critics; '\(a)' has no such mode")
+            }
+        }
+        if Set(modes.map(\.name)).count != modes.count { throw RunError("plan: two eval_modes share a name (\(modes.map(\.name)))") }
     }
 
     public var evalSeed: UInt64 { eval_seed ?? 1_000_000 }
@@ -128,10 +161,16 @@ public struct CellKey: Hashable, Sendable, CustomStringConvertible {
     public var dataset: String
     public var algo: String
     public var seed: UInt64
-    public init(dataset: String, algo: String, seed: UInt64) { self.dataset = dataset; self.algo = algo; self.seed = seed }
+    /// The evaluation mode ("one-step", or a plan's eval mode such as "select-50").
+    public var eval: String
+    public init(dataset: String, algo: String, seed: UInt64, eval: String = "one-step") {
+        self.dataset = dataset; self.algo = algo; self.seed = seed; self.eval = eval
+    }
     /// The cell's file name in a cells folder.
-    public var fileName: String { "\(dataset).\(algo).seed-\(seed).json" }
-    public var description: String { "\(algo) on \(dataset), seed \(seed)" }
+    public var fileName: String { "\(dataset).\(algo).seed-\(seed)\(eval == "one-step" ? "" : "." + eval).json" }
+    public var description: String { "\(algo)\(eval == "one-step" ? "" : " (" + eval + ")") on \(dataset), seed \(seed)" }
+    /// The same training cell under another evaluation mode.
+    public func evaluated(_ mode: String) -> CellKey { CellKey(dataset: dataset, algo: algo, seed: seed, eval: mode) }
 }
 
 /// A finished cell, committed as a small JSON file (`<cells>/<dataset>.<algo>.seed-<seed>.json`):
@@ -170,6 +209,8 @@ public struct CellRecord: Codable, Sendable, Equatable {
     public var data_score: Double?
     /// Sustained training speed on the machine that ran the cell (not part of the result).
     public var steps_per_s: Double?
+    /// The candidate selection of a non-one-step evaluation mode.
+    public var selection: CandidateSelection? = nil
 
     /// Whether this record answers `want` (same config hash, dataset, size, data seed, steps,
     /// evaluation mode, episodes and evaluation seed).
@@ -177,6 +218,7 @@ public struct CellRecord: Codable, Sendable, Equatable {
         config_sha256 == want.config_sha256 && dataset == want.dataset && dataset_size == want.dataset_size
             && data_seed == want.data_seed && algo == want.algo && seed == want.seed && steps == want.steps
             && eval == want.eval && variant == want.variant && episodes == want.episodes && eval_seed == want.eval_seed
+            && selection == want.selection
     }
 }
 
@@ -301,9 +343,18 @@ public struct Suite {
         let cellPath = "\(cellsDir)/\(c.fileName)"
         if let have = try? Suite.readCell(cellPath), have.matches(want) {
             if !quiet { Log.info("\(label): done, skipped") }
-            return
+        } else {
+            if !quiet { Log.info(label) }
+            try train(c, item: item, path: path, data: data, config: config, want: want, cellPath: cellPath)
         }
-        if !quiet { Log.info(label) }
+        for mode in plan.evalModes(for: c.algo) {
+            try evaluateMode(mode, cell: c, want: want, path: path)
+        }
+    }
+
+    /// Trains (or resumes) one cell's run and records its one-step evaluation.
+    func train(_ c: CellKey, item: SuitePlan.DatasetItem, path: String, data: LoadedDataset, config: OFQLConfig,
+               want: CellRecord, cellPath: String) throws {
         let fm = FileManager.default
         let dir = runDir(c)
         // A finished run of another config (or an older record) must not be resumed.
@@ -332,6 +383,35 @@ public struct Suite {
         record.curve = evals.map { .init(step: $0.step, score: $0.normalized_score_mean ?? $0.return_mean) }
         record.data_score = try? Suite.datasetScore(path: path, spec: spec)
         record.steps_per_s = summary.stepsPerSecond > 0 ? summary.stepsPerSecond : nil  // nil: a finished run was recorded
+        try Suite.writeCell(record, to: cellPath)
+    }
+
+    /// Evaluates a finished cell's final checkpoint in an evaluation mode (same episodes and
+    /// seeds as its one-step evaluation) and records it as its own cell, unless a matching one exists.
+    func evaluateMode(_ mode: SuitePlan.EvalMode, cell c: CellKey, want trained: CellRecord, path: String) throws {
+        let key = c.evaluated(mode.name)
+        let cellPath = "\(cellsDir)/\(key.fileName)"
+        var want = trained
+        want.eval = mode.name
+        want.selection = mode.selection
+        if let have = try? Suite.readCell(cellPath), have.matches(want) { return }
+        let dir = runDir(c)
+        guard Trainer.latestCheckpoint(in: dir) != nil else {
+            throw RunError("\(key): no checkpoint in \(dir) to evaluate (the one-step cell was made elsewhere; rerun it here)")
+        }
+        let loaded = try CheckpointPolicy.load(dir, selection: mode.selection)
+        let spec = try envSpec(DatasetCatalog.entry(c.dataset).env.rawValue)
+        if !quiet { Log.info("suite: \(key): evaluating the final checkpoint") }
+        let out = try RolloutEngine.run(spec: spec, policy: loaded.policy,
+                                        options: RolloutOptions(episodes: plan.eval_episodes, workers: workers, seed: plan.evalSeed))
+        let report = EvaluationReport(spec: spec, policy: loaded.policy.name, seed: plan.evalSeed, workers: workers, output: out, seconds: 0)
+        var record = want
+        record.score = report.normalized_score?.mean ?? report.return.mean
+        record.score_episode_std = report.normalized_score?.std ?? report.return.std
+        record.return = report.return.mean
+        record.curve = [.init(step: plan.steps, score: record.score)]
+        record.data_score = try? Suite.datasetScore(path: path, spec: spec)
+        record.steps_per_s = nil
         try Suite.writeCell(record, to: cellPath)
     }
 
@@ -392,36 +472,40 @@ public struct Suite {
     public func gather() throws -> Collection {
         var records: [CellKey: CellRecord] = [:], missing: [(CellKey, String)] = []
         var configs: [String: OFQLConfig] = [:]
-        for (i, c) in plan.cells.enumerated() {
-            let path = "\(cellsDir)/\(c.fileName)"
+        for (i, trained) in plan.cells.enumerated() {
             let log = slurmLog(task: i)
             let logNote = FileManager.default.fileExists(atPath: log) ? "; log \(log)" : ""
-            guard let r = try? Suite.readCell(path) else {
-                if let why = try? String(contentsOfFile: failedPath(c), encoding: .utf8) {
-                    missing.append((c, "failed: \(why.trimmingCharacters(in: .whitespacesAndNewlines))\(logNote)"))
-                } else {
-                    missing.append((c, "not run (no \(path))\(logNote)"))
-                }
-                continue
-            }
-            guard let item = plan.item(c.dataset) else { continue }
-            // The resolved config can depend on the data (IQL's reward scale); compare the keys the
-            // plan sets through the requested config when the dataset is not at hand.
-            let key = "\(c.dataset)|\(c.algo)"
-            if configs[key] == nil {
-                do { configs[key] = try plan.requestedConfig(algo: c.algo, dataset: item) } catch {
-                    missing.append((c, "the plan's config is invalid: \(error)"))
+            let modes: [SuitePlan.EvalMode?] = [nil] + plan.evalModes(for: trained.algo).map { Optional($0) }
+            for mode in modes {
+                let c = mode.map { trained.evaluated($0.name) } ?? trained
+                let path = "\(cellsDir)/\(c.fileName)"
+                guard let r = try? Suite.readCell(path) else {
+                    if let why = try? String(contentsOfFile: failedPath(trained), encoding: .utf8) {
+                        missing.append((c, "failed: \(why.trimmingCharacters(in: .whitespacesAndNewlines))\(logNote)"))
+                    } else {
+                        missing.append((c, "not run (no \(path))\(logNote)"))
+                    }
                     continue
                 }
+                guard let item = plan.item(c.dataset) else { continue }
+                // The resolved config can depend on the data (IQL's reward scale); compare the keys the
+                // plan sets through the requested config when the dataset is not at hand.
+                let key = "\(c.dataset)|\(c.algo)"
+                if configs[key] == nil {
+                    do { configs[key] = try plan.requestedConfig(algo: c.algo, dataset: item) } catch {
+                        missing.append((c, "the plan's config is invalid: \(error)"))
+                        continue
+                    }
+                }
+                var want = try expectedRecord(trained, item: item, config: r.config)
+                want.config_sha256 = r.config_sha256
+                if let mode { want.eval = mode.name; want.selection = mode.selection }
+                if !r.matches(want) || !Suite.sameRequest(configs[key]!, resolved: r.config) {
+                    missing.append((c, "stale: \(path) was made with other settings\(logNote)"))
+                    continue
+                }
+                records[c] = r
             }
-            var want = try expectedRecord(c, item: item, config: r.config)
-            want.config_sha256 = r.config_sha256
-            let requested = configs[key]!
-            if !r.matches(want) || !Suite.sameRequest(requested, resolved: r.config) {
-                missing.append((c, "stale: \(path) was made with other settings\(logNote)"))
-                continue
-            }
-            records[c] = r
         }
         return Collection(records: records, missing: missing)
     }
@@ -450,8 +534,14 @@ public struct Suite {
         return md
     }
 
-    func scores(_ c: Collection, dataset: String, algo: String) -> [Double] {
-        plan.seeds.compactMap { c.records[CellKey(dataset: dataset, algo: algo, seed: $0)]?.score }
+    /// The table's columns: each algorithm, then each (algorithm, evaluation mode).
+    var columns: [(algo: String, eval: String, title: String)] {
+        plan.algorithms.map { ($0, "one-step", $0.uppercased()) }
+            + plan.algorithms.flatMap { a in plan.evalModes(for: a).map { (a, $0.name, "\(a.uppercased()) \($0.name)") } }
+    }
+
+    func scores(_ c: Collection, dataset: String, algo: String, eval: String = "one-step") -> [Double] {
+        plan.seeds.compactMap { c.records[CellKey(dataset: dataset, algo: algo, seed: $0, eval: eval)]?.score }
     }
 
     func dataScore(_ c: Collection, dataset: String) -> Double? {
@@ -469,26 +559,31 @@ public struct Suite {
         var o = "# \(plan.name)\n\n"
         o += "Normalised scores (D4RL-style, this suite's reference scores) of the final policy: mean ± std over training seeds \(plan.seeds.map(String.init).joined(separator: ", ")); "
         o += "\(plan.steps) gradient steps, \(plan.eval_episodes) evaluation episodes per seed from evaluation seed \(plan.evalSeed), one-step sampling, the same budget for every algorithm.\n\n"
-        o += "| Dataset | data | " + plan.algorithms.map { $0.uppercased() }.joined(separator: " | ") + " |\n"
-        o += "|---|---:|" + plan.algorithms.map { _ in "---:" }.joined(separator: "|") + "|\n"
+        o += "| Dataset | data | " + columns.map(\.title).joined(separator: " | ") + " |\n"
+        o += "|---|---:|" + columns.map { _ in "---:" }.joined(separator: "|") + "|\n"
         var byDomain: [String: [String]] = [:]
         for item in plan.datasets {
             byDomain[Suite.domain(item.id), default: []].append(item.id)
             o += "| \(item.id) | \(dataScore(c, dataset: item.id).map { String(format: "%.1f", $0) } ?? "–") | "
-            o += plan.algorithms.map { cellText(scores(c, dataset: item.id, algo: $0)) }.joined(separator: " | ") + " |\n"
+            o += columns.map { cellText(scores(c, dataset: item.id, algo: $0.algo, eval: $0.eval)) }.joined(separator: " | ") + " |\n"
         }
         for d in byDomain.keys.sorted() {
             let ids = byDomain[d]!
             let data = ids.compactMap { dataScore(c, dataset: $0) }
             o += "| **\(d) average** | \(data.count == ids.count ? String(format: "%.1f", Summary(data).mean) : "–") | "
-            o += plan.algorithms.map { a in
-                let means = ids.map { scores(c, dataset: $0, algo: a) }.filter { $0.count == plan.seeds.count }.map { Summary($0).mean }
+            o += columns.map { col in
+                let means = ids.map { scores(c, dataset: $0, algo: col.algo, eval: col.eval) }.filter { $0.count == plan.seeds.count }
+                    .map { Summary($0).mean }
                 return means.count == ids.count ? String(format: "**%.1f**", Summary(means).mean) : "–"
             }.joined(separator: " | ") + " |\n"
         }
         o += "\n\"data\" is the mean normalised score of the dataset's own complete episodes; std is over training seeds (population).\n"
+        for m in plan.eval_modes ?? [] {
+            o += "\(m.name): the final checkpoint evaluated with \(m.candidates) one-step candidates at noise temperature \(m.selection.noiseTemperature), picked by softmax(\(m.beta)·min-Q) (arXiv 2508.13904, eq. 13), on the same episodes.\n"
+        }
         if !c.missing.isEmpty {
-            o += "\nMissing cells (\(c.missing.count) of \(plan.cells.count)):\n\n"
+            let total = plan.cells.reduce(0) { $0 + 1 + plan.evalModes(for: $1.algo).count }
+            o += "\nMissing cells (\(c.missing.count) of \(total)):\n\n"
             for (cell, why) in c.missing { o += "- \(cell): \(why)\n" }
         }
         o += "\nDatasets: " + plan.datasets.map { "\($0.id) (\((try? plan.size(of: $0)) ?? 0) transitions)" }.joined(separator: ", ")
@@ -506,9 +601,9 @@ public struct Suite {
                 rows.append(["dataset": item.id, "domain": Suite.domain(item.id), "algo": "data", "seed": NSNull(), "steps": 0,
                              "score": d, "eval": "data", "variant": ""])
             }
-            for a in plan.algorithms {
+            for col in columns {
                 for s in plan.seeds {
-                    guard let r = c.records[CellKey(dataset: item.id, algo: a, seed: s)] else { continue }
+                    guard let r = c.records[CellKey(dataset: item.id, algo: col.algo, seed: s, eval: col.eval)] else { continue }
                     rows.append(["dataset": r.dataset, "domain": r.domain, "algo": r.algo, "seed": r.seed, "steps": r.steps,
                                  "score": r.score, "eval": r.eval, "variant": r.variant])
                 }
@@ -519,6 +614,8 @@ public struct Suite {
             "datasets": plan.datasets.map { ["id": $0.id, "version": datasetVersion($0.id) as Any, "size": (try? plan.size(of: $0)) as Any] },
             "data_seed": plan.dataSeed, "steps": plan.steps, "seeds": plan.seeds, "algorithms": plan.algorithms,
             "eval_episodes": plan.eval_episodes, "eval_seed": plan.evalSeed,
+            "eval_modes": (plan.eval_modes ?? []).map { ["name": $0.name, "candidates": $0.candidates,
+                                                         "noise_temperature": $0.selection.noiseTemperature, "beta": $0.beta] },
             "eval_seeds": "episode i of every evaluation uses env seed eval_seed + i",
             "missing": c.missing.map { "\($0.cell): \($0.reason)" },
         ]
@@ -529,10 +626,10 @@ public struct Suite {
 
     func html(_ c: Collection) -> String {
         var r = HTMLReport(title: plan.name)
-        var rows = [["dataset", "data"] + plan.algorithms.map { $0.uppercased() }]
+        var rows = [["dataset", "data"] + columns.map(\.title)]
         for item in plan.datasets {
             rows.append([item.id, dataScore(c, dataset: item.id).map { String(format: "%.1f", $0) } ?? "–"]
-                        + plan.algorithms.map { cellText(scores(c, dataset: item.id, algo: $0)) })
+                        + columns.map { cellText(scores(c, dataset: item.id, algo: $0.algo, eval: $0.eval)) })
         }
         r.add(.paragraph("Final normalised scores, mean ± std over seeds; \(plan.steps) steps, \(plan.eval_episodes) evaluation episodes."))
         r.add(.table(rows))

@@ -88,6 +88,37 @@ struct SuiteTests {
         }
     }
 
+    @Test("an evaluation mode gives its own cell from the final checkpoint; a new beta re-evaluates without retraining")
+    func evaluationModes() throws {
+        try withTemporaryDirectory("suite-modes") { dir in
+            var plan = SuitePlan(name: "modes", datasets: [.init(id: "hopper-medium-v1", size: 3000)], algorithms: ["ofql", "bc"],
+                                 seeds: [0], steps: 20, eval_episodes: 2,
+                                 configs: ["ofql": ["hidden": .array([32, 32]), "batchSize": .number(32)]])
+            plan.eval_modes = [.init(candidates: 4, beta: 10)]
+            try suite(plan, dir).run()
+            let oneStep = dir + "/cells/hopper-medium-v1.ofql.seed-0.json"
+            let selected = dir + "/cells/hopper-medium-v1.ofql.seed-0.select-4.json"
+            let r = try Suite.readCell(selected)
+            #expect(r.eval == "select-4" && r.selection == CandidateSelection(candidates: 4, noiseTemperature: 0.5, beta: 10))
+            #expect(r.config_sha256 == (try Suite.readCell(oneStep)).config_sha256 && r.score.isFinite)
+            #expect(!FileManager.default.fileExists(atPath: dir + "/cells/hopper-medium-v1.bc.seed-0.select-4.json"), "BC has no selection")
+            let md = try String(contentsOfFile: dir + "/results.md", encoding: .utf8)
+            #expect(md.contains("| Dataset | data | OFQL | BC | OFQL select-4 |"))
+            let t0 = try modified(oneStep)
+            plan.eval_modes = [.init(candidates: 4, beta: 3)]
+            #expect(try suite(plan, dir).gather().missing.map(\.cell.eval) == ["select-4"], "the old beta's cell is stale")
+            try suite(plan, dir).run()
+            let t1 = try modified(oneStep)
+            #expect(t1 == t0, "one-step cell untouched")
+            #expect(try Suite.readCell(selected).selection?.beta == 3)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/results.json"))) as! [String: Any]
+            #expect((json["rows"] as! [[String: Any]]).contains { $0["eval"] as? String == "select-4" && $0["algo"] as? String == "ofql" })
+            var bad = plan
+            bad.eval_modes = [.init(candidates: 4, beta: 3, algos: ["bc"])]
+            #expect(throws: RunError.self) { try bad.validate() }
+        }
+    }
+
     @Test("a failed cell is listed by collect with its error and its Slurm log")
     func failedCellListed() throws {
         try withTemporaryDirectory("suite-failed") { dir in
