@@ -167,6 +167,9 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
     /// Scale rewards by 1000 / (max − min episode return of the dataset), as IQL does on
     /// locomotion; `train` resolves it into `rewardScale` before training.
     public var rewardScaleFromReturns: Bool = false
+    /// Dropout rate on the IQL actor's hidden units during training (published: 0.1 on kitchen,
+    /// 0 elsewhere). Written to JSON only when set, so configs without it keep their hash.
+    public var actorDropout: Double = 0
 
     // MARK: data
     /// Normalise observations with the dataset's mean and std (stored with the model).
@@ -226,6 +229,8 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         if !(iqlTemperature >= 0 && iqlTemperature.isFinite) { try fail("iqlTemperature", "must be ≥ 0, got \(iqlTemperature)") }
         if !(advantageClip > 0 && advantageClip.isFinite) { try fail("advantageClip", "must be positive, got \(advantageClip)") }
         if let n = actorCosineSteps, n < 1 { try fail("actorCosineSteps", "must be ≥ 1 or null, got \(n)") }
+        if !(actorDropout >= 0 && actorDropout < 1) { try fail("actorDropout", "must be in [0, 1), got \(actorDropout)") }
+        if actorDropout != 0 && algo != .iql { try fail("actorDropout", "applies to iql only (algo is \(algo.rawValue))") }
     }
 
     /// Decodes a config from JSON text, naming unknown keys and bad values.
@@ -275,7 +280,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
              emaWarmup, maxQBackup, maxQSamples, rewardScale, rewardShift, eta, qNormalization, clipActorActions,
              flowRatio, timeSampler, logitNormalMean, logitNormalStd, flowLossReduction, normalizeObservations,
              td3Alpha, targetPolicyNoise, targetNoiseClip, policyDelay, expectile, iqlTemperature, advantageClip,
-             actorCosineSteps, rewardScaleFromReturns, behaviorCloning
+             actorCosineSteps, rewardScaleFromReturns, behaviorCloning, actorDropout
     }
 
     private struct AnyKey: CodingKey {
@@ -343,6 +348,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         if c.contains(.actorCosineSteps) { s.actorCosineSteps = try c.decodeIfPresent(Int.self, forKey: .actorCosineSteps) }
         s.rewardScaleFromReturns = try get(.rewardScaleFromReturns, s.rewardScaleFromReturns)
         s.behaviorCloning = try get(.behaviorCloning, s.behaviorCloning)
+        s.actorDropout = try get(.actorDropout, s.actorDropout)
         self = s
     }
 
@@ -370,6 +376,8 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         try c.encode(expectile, forKey: .expectile); try c.encode(iqlTemperature, forKey: .iqlTemperature)
         try c.encode(advantageClip, forKey: .advantageClip); try c.encode(actorCosineSteps, forKey: .actorCosineSteps)
         try c.encode(rewardScaleFromReturns, forKey: .rewardScaleFromReturns); try c.encode(behaviorCloning, forKey: .behaviorCloning)
+        // Keys added after the first result tables are written only when set (same hash otherwise).
+        if actorDropout != 0 { try c.encode(actorDropout, forKey: .actorDropout) }
     }
 
     /// The JAX/PyTorch reference benchmark's shape: raw r and t scalars, Mish, EMA off,

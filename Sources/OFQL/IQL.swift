@@ -96,9 +96,12 @@ public final class IQLNets<T: NetScalar> {
     /// Advantage-weighted regression (eq. 7): −mean_b w_b·log N(a_b; μ(s_b), σ²), with the
     /// weights `w` held constant. Writes ∂loss/∂θ into `actorParams.grads` and ∂loss/∂log σ
     /// into `logStd.grads`.
-    public func actorLoss(s: UnsafePointer<T>, a: UnsafePointer<T>, weights w: UnsafePointer<T>, parallel: Bool = false) -> T {
+    /// With `dropout` the actor's hidden units are masked by its last drawn masks (the IQL
+    /// authors' kitchen setting, dropout 0.1 on the actor).
+    public func actorLoss(s: UnsafePointer<T>, a: UnsafePointer<T>, weights w: UnsafePointer<T>, parallel: Bool = false,
+                          dropout: Bool = false) -> T {
         let B = rows, A = actDim
-        actor.forward(actorParams.values, input: s, rows: B, derivatives: true, parallel: parallel)
+        actor.forward(actorParams.values, input: s, rows: B, derivatives: true, parallel: parallel, dropout: dropout)
         let range = Self.logStdRange
         var invVar = [T](repeating: 0, count: A), logSig = [T](repeating: 0, count: A), inside = [Bool](repeating: true, count: A)
         for j in 0..<A {
@@ -223,7 +226,9 @@ public final class IQLAgent: ConfigurableLearner {
         do { _ = try valueOpt.update(nets.valueParams, lr: config.criticLR) } catch { throw diverged("value \(error)") }
 
         let adv = nets.advantageWeights(s: sN, temperature: Float(config.iqlTemperature), clip: Float(config.advantageClip))
-        let aLoss = nets.actorLoss(s: sN, a: batch.actions, weights: nets.weights, parallel: parallel)
+        let dropout = config.actorDropout > 0
+        if dropout { nets.actor.drawDropoutMasks(rate: config.actorDropout, rows: B, rng: &rng) }
+        let aLoss = nets.actorLoss(s: sN, a: batch.actions, weights: nets.weights, parallel: parallel, dropout: dropout)
         guard aLoss.isFinite else { throw diverged("actor loss is \(aLoss)") }
         let lr = actorLearningRate
         do {

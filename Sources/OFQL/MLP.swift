@@ -52,6 +52,9 @@ public final class MLP<T: NetScalar> {
     /// Gradient with respect to the input after `backward(inputGrad: true)`, rows × inputDim.
     public let dInput: UnsafeMutablePointer<T>
     let gradA: UnsafeMutablePointer<T>, gradB: UnsafeMutablePointer<T>
+    /// Per hidden layer, rows × width multipliers for dropout (0 or 1/(1 − p)), drawn by the
+    /// caller with ``drawDropoutMasks(rate:rows:rng:)`` and applied by `forward(dropout: true)`.
+    let dropoutMask: [UnsafeMutablePointer<T>]
     private var allocations: [UnsafeMutablePointer<T>] = []
     private var lastInput: UnsafePointer<T>?
     private var lastRows = 0
@@ -86,6 +89,7 @@ public final class MLP<T: NetScalar> {
             if spec.layerNorm { xh.append(alloc(maxRows * h)); rs.append(alloc(maxRows)) }
         }
         self.pre = pre; self.post = post; self.deriv = der; self.xhat = xh; self.rstd = rs
+        dropoutMask = spec.hidden.map { alloc(maxRows * $0) }
         output = alloc(maxRows * spec.outputDim)
         dInput = alloc(maxRows * spec.inputDim)
         let widest = dims.max()!
@@ -112,13 +116,18 @@ public final class MLP<T: NetScalar> {
     /// With `parallel` (the caller has set BLAS to one thread), the rows are split between two
     /// workers that each run every layer on their own rows (see ``forwardSplit``); each row's
     /// arithmetic is unchanged, so only the scheduling differs.
+    ///
+    /// With `dropout` (training only, no tangent rows) each hidden activation is multiplied by
+    /// the masks of the last ``drawDropoutMasks(rate:rows:rng:)``; the mask is folded into the
+    /// stored activation derivative, so `backward` differentiates through it unchanged.
     public func forward(_ params: UnsafePointer<T>, input: UnsafePointer<T>, rows: Int, tangentRows: Int = 0,
-                        derivatives: Bool = true, parallel: Bool = false) {
+                        derivatives: Bool = true, parallel: Bool = false, dropout: Bool = false) {
         precondition(tangentRows <= rows && rows + tangentRows <= maxRows, "MLP rows \(rows)+\(tangentRows) exceed workspace \(maxRows)")
         precondition(derivatives || tangentRows == 0)
+        precondition(!dropout || tangentRows == 0, "dropout has no tangent rows")
         let total = rows + tangentRows
         lastInput = input; lastRows = rows
-        if parallel && !spec.layerNorm && total >= 16 {
+        if parallel && !spec.layerNorm && total >= 16 && !dropout {
             forwardSplit(params, input: input, rows: rows, tangentRows: tangentRows, derivatives: derivatives)
             return
         }
@@ -147,7 +156,23 @@ public final class MLP<T: NetScalar> {
             if tangentRows > 0 {
                 Kernels.multiply(deriv[l], h + rows * dout, into: y + rows * dout, count: tangentRows * dout)
             }
+            if dropout {
+                let m = dropoutMask[l]
+                for i in 0..<(rows * dout) { y[i] *= m[i] }
+                if derivatives { for i in 0..<(rows * dout) { deriv[l][i] *= m[i] } }
+            }
             x = UnsafePointer(y)
+        }
+    }
+
+    /// Draws inverted-dropout masks for `rows` rows: each unit kept with probability 1 − rate and
+    /// then scaled by 1/(1 − rate) (Srivastava et al. 2014, JMLR 15), one uniform per unit.
+    public func drawDropoutMasks(rate: Double, rows: Int, rng: inout Xoshiro) {
+        precondition(rate >= 0 && rate < 1 && rows <= maxRows)
+        let keep = T(1 / (1 - rate))
+        for (l, h) in spec.hidden.enumerated() {
+            let m = dropoutMask[l]
+            for i in 0..<(rows * h) { m[i] = rng.uniform() < rate ? 0 : keep }
         }
     }
 

@@ -50,6 +50,39 @@ struct IQLTests {
         #expect(nets.logStd.grads[1] == 0 && nets.logStd.grads[0] != 0)
     }
 
+    @Test("actor dropout: gradients through fixed masks match finite differences; masks drop about the rate")
+    func actorDropoutGradients() throws {
+        let nets = tinyNets(), b = Batch(rows: 6, seed: 8)
+        _ = nets.valueLoss(s: b.s, a: b.a, expectile: 0.7)
+        nets.advantageWeights(s: b.s, temperature: 3, clip: 100)
+        let w = Array(UnsafeBufferPointer(start: nets.weights, count: 6))
+        var rng = Xoshiro(seed: 4)
+        nets.actor.drawDropoutMasks(rate: 0.3, rows: 6, rng: &rng)
+        let plain = nets.actorLoss(s: b.s, a: b.a, weights: w)
+        let dropped = nets.actorLoss(s: b.s, a: b.a, weights: w, dropout: true)
+        #expect(plain != dropped, "the masks change the loss")
+        let dTheta = nets.actorParams.gradArray
+        checkParameterGradient(nets.actorParams, analytic: dTheta) { nets.actorLoss(s: b.s, a: b.a, weights: w, dropout: true) }
+        // Inverted dropout: kept units scaled by 1/(1 − p); the share dropped is near p.
+        nets.actor.drawDropoutMasks(rate: 0.3, rows: 6, rng: &rng)
+        let m = Array(UnsafeBufferPointer(start: nets.actor.dropoutMask[0], count: 6 * 6))
+        #expect(m.allSatisfy { $0 == 0 || abs($0 - 1 / 0.7) < 1e-12 })
+        let share = Double(m.filter { $0 == 0 }.count) / Double(m.count)
+        #expect(share > 0.1 && share < 0.5)
+        // The setting is IQL's only, and a rate must be in [0, 1).
+        var c = OFQLConfig.defaults(for: .iql)
+        c.actorDropout = 1
+        #expect(throws: ConfigError.self) { try c.validate() }
+        var t = OFQLConfig.defaults(for: .td3bc)
+        t.actorDropout = 0.1
+        #expect(throws: ConfigError.self) { try t.validate() }
+        // Unset, the key is not written (configs and cell hashes from before it stay the same).
+        let json = String(decoding: try OFQLConfig.defaults(for: .iql).jsonData(), as: UTF8.self)
+        #expect(!json.contains("actorDropout"))
+        c.actorDropout = 0.1
+        #expect(try OFQLConfig.fromJSON(c.jsonData()).actorDropout == 0.1)
+    }
+
     @Test func advantageWeightsAreClippedExponentials() {
         let nets = tinyNets(), b = Batch(rows: 6, seed: 7)
         _ = nets.valueLoss(s: b.s, a: b.a, expectile: 0.7)
