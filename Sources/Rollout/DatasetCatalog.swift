@@ -44,7 +44,7 @@ public enum DatasetCatalog {
     /// Envs whose medium-expert data (v3) pair the expert with the medium controller of an
     /// independent policy search (`independent_medium` in the behaviour file), as D4RL pairs
     /// policies of separate training runs.
-    public static let independentMediumExpert: Set<EnvID> = [.hopper]
+    public static let independentMediumExpert: Set<EnvID> = [.hopper, .halfcheetah]
 
     public static let all: [DatasetEntry] = {
         var entries: [DatasetEntry] = []
@@ -63,7 +63,8 @@ public enum DatasetCatalog {
             add("medium-replay", replaySizes[env]!, .mediumReplay, "every episode of the policy search until it reached medium")
             if independentMediumExpert.contains(env) {
                 // v3: the medium half comes from an independent search (results/discrimination-v1.md:
-                // with the expert's own ancestor as medium, BC cloned the expert and beat TD3+BC).
+                // with the expert's own ancestor as medium, BC cloned the expert and beat TD3+BC on
+                // hopper). halfcheetah's datasets are v2 (the env's v2 physics), so its pair is v3 too.
                 entries.append(DatasetEntry(id: "\(env.rawValue)-medium-expert-v3", env: env, variant: "medium-expert", defaultSize: 2_000_000,
                                             recipe: .concat(.behavior("independent-medium"), .behavior("expert")),
                                             summary: "an independent search's medium and the expert, concatenated"))
