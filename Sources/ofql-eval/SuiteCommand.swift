@@ -83,13 +83,16 @@ struct SuiteCollect: ParsableCommand {
         commandName: "collect",
         abstract: "Rebuild OUT's tables (results.md, .html, .json) from the finished cells; list missing and failed cells.")
 
-    @Argument(help: "The suite's output folder (holds plan.json).") var out: String
+    @Argument(help: "The suite's output folder (holds plan.json unless --plan is given).") var out: String
     @Option(help: "Folder of finished cells (default: OUT/cells).") var cells: String?
+    @Option(help: "Plan JSON file (default: OUT/plan.json), e.g. to build a committed table from its cells.") var plan: String?
 
     func run() throws {
-        let p = try SuitePlan.load(path: out + "/plan.json")
+        let p = try SuitePlan.load(path: plan ?? out + "/plan.json")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let suite = Suite(plan: p, out: out, cellsDir: cells, workers: 1, threads: 1,
-                          command: "ofql-eval suite collect \(out)" + (cells.map { " --cells \($0)" } ?? ""))
+                          command: "ofql-eval suite collect \(out)" + (plan.map { " --plan \($0)" } ?? "")
+                            + (cells.map { " --cells \($0)" } ?? ""))
         print(try suite.collect())
     }
 }
