@@ -215,3 +215,32 @@ struct BaselineCLITests {
         #expect(resume.status != 0 && resume.stderr.contains("optimizer.safetensors"), "\(resume.stderr)")
     }
 }
+
+@Suite("Suite tables on the command line")
+struct SuiteCLITests {
+    @Test("suite --task runs one cell; suite collect --plan builds the table and lists the missing cells; --slurm --dry-run writes the array")
+    func taskCollectAndSlurm() throws {
+        let dir = makeTemporaryDirectory("suite-cli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let plan = dir + "/plan.json"
+        try #"{"name": "cli", "datasets": [{"id": "hopper-medium-v1", "size": 2000}], "algorithms": ["bc"], "seeds": [0, 1], "steps": 20, "eval_episodes": 1, "configs": {"bc": {"hidden": [16, 16], "batchSize": 16}}}"#
+            .write(toFile: plan, atomically: true, encoding: .utf8)
+        let one = try runCLI(["suite", "--plan", plan, "--out", dir + "/out", "--task", "1", "--threads", "1", "--workers", "1"])
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/out/cells/hopper-medium-v1.bc.seed-1.json"))
+        let table = try runCLI(["suite", "collect", dir + "/table", "--plan", plan, "--cells", dir + "/out/cells"])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("Missing cells (1 of 2)") && table.stdout.contains("bc on hopper-medium-v1, seed 0"), "\(table.stdout)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/table/results.json"))
+        let noPlan = try runCLI(["suite", "collect", dir + "/nowhere"])
+        #expect(noPlan.status != 0 && noPlan.stderr.contains("nowhere/plan.json"), "\(noPlan.stderr)")
+        let badTask = try runCLI(["suite", "--plan", plan, "--out", dir + "/out", "--task", "7"])
+        #expect(badTask.status != 0 && badTask.stderr.contains("the plan has 2 cells"), "\(badTask.stderr)")
+        let slurm = try runCLI(["suite", "--plan", plan, "--out", dir + "/out", "--slurm", "--dry-run", "--throttle", "1"])
+        #expect(slurm.status == 0 && slurm.stdout.contains("2 array tasks") && slurm.stdout.contains("dry run"), "\(slurm.stdout)\(slurm.stderr)")
+        let script = try String(contentsOfFile: dir + "/out/slurm/array.sbatch", encoding: .utf8)
+        #expect(script.contains("#SBATCH --array=0-1%1"))
+        let flags = try runCLI(["suite", "--plan", plan, "--out", dir + "/out", "--dry-run"])
+        #expect(flags.status != 0 && flags.stderr.contains("need --slurm"), "\(flags.stderr)")
+    }
+}
