@@ -10,7 +10,6 @@
 # prints a line containing "identical" when they match. Stops only the daemons it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   [ "$(id -u)" = 0 ] || { echo "slurm-check: slurm-wlm and munge are missing; run as root to install them" >&2; exit 1; }
@@ -23,7 +22,7 @@ bash scripts/bootstrap.sh >/dev/null
 swift build -c release -Xswiftc -static-stdlib --product ofql-eval >/dev/null
 bin=$(swift build -c release -Xswiftc -static-stdlib --show-bin-path)/ofql-eval
 
-work=$(mktemp -d /tmp/ofql-slurm-check.XXXXXX)
+work=$(mktemp -d -t ofql-slurm-check.XXXXXX)   # under $TMPDIR
 pids=()
 cleanup() {
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
