@@ -348,7 +348,7 @@ public struct Suite {
             try train(c, item: item, path: path, data: data, config: config, want: want, cellPath: cellPath)
         }
         for mode in plan.evalModes(for: c.algo) {
-            try evaluateMode(mode, cell: c, want: want, path: path)
+            try evaluateMode(mode, cell: c, want: want)
         }
     }
 
@@ -388,7 +388,7 @@ public struct Suite {
 
     /// Evaluates a finished cell's final checkpoint in an evaluation mode (same episodes and
     /// seeds as its one-step evaluation) and records it as its own cell, unless a matching one exists.
-    func evaluateMode(_ mode: SuitePlan.EvalMode, cell c: CellKey, want trained: CellRecord, path: String) throws {
+    func evaluateMode(_ mode: SuitePlan.EvalMode, cell c: CellKey, want trained: CellRecord) throws {
         let key = c.evaluated(mode.name)
         let cellPath = "\(cellsDir)/\(key.fileName)"
         var want = trained
@@ -402,15 +402,15 @@ public struct Suite {
         let loaded = try CheckpointPolicy.load(dir, selection: mode.selection)
         let spec = try envSpec(DatasetCatalog.entry(c.dataset).env.rawValue)
         if !quiet { Log.info("suite: \(key): evaluating the final checkpoint") }
-        let out = try RolloutEngine.run(spec: spec, policy: loaded.policy,
-                                        options: RolloutOptions(episodes: plan.eval_episodes, workers: workers, seed: plan.evalSeed))
-        let report = EvaluationReport(spec: spec, policy: loaded.policy.name, seed: plan.evalSeed, workers: workers, output: out, seconds: 0)
+        let point = try TrainRun.evaluate(loaded.policy, spec: spec, step: plan.steps, episodes: plan.eval_episodes,
+                                          workers: workers, seed: plan.evalSeed)
         var record = want
-        record.score = report.normalized_score?.mean ?? report.return.mean
-        record.score_episode_std = report.normalized_score?.std ?? report.return.std
-        record.return = report.return.mean
+        record.score = point.normalized_score_mean ?? point.return_mean
+        record.score_episode_std = point.normalized_score_std ?? point.return_std
+        record.return = point.return_mean
         record.curve = [.init(step: plan.steps, score: record.score)]
-        record.data_score = try? Suite.datasetScore(path: path, spec: spec)
+        // The one-step cell already measured the data's score; the dataset is not read again.
+        record.data_score = (try? Suite.readCell("\(cellsDir)/\(c.fileName)"))?.data_score
         record.steps_per_s = nil
         try Suite.writeCell(record, to: cellPath)
     }

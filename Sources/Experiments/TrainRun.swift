@@ -156,10 +156,15 @@ public struct TrainRun {
 
     /// Rolls the agent's target policy out on the workers (BLAS single-threaded meanwhile).
     func evaluate(_ agent: any Learner, spec: EnvSpec, step: Int) throws -> EvalPoint {
-        let policy = CheckpointPolicy(agent: agent, name: "\(agent.config.algo.rawValue)@\(step)")
-        let out = try RolloutEngine.run(spec: spec, policy: policy,
-                                        options: RolloutOptions(episodes: evalEpisodes, workers: evalWorkers, seed: evalSeed))
-        let report = EvaluationReport(spec: spec, policy: policy.name, seed: evalSeed, workers: evalWorkers, output: out, seconds: 0)
+        try TrainRun.evaluate(CheckpointPolicy(agent: agent, name: "\(agent.config.algo.rawValue)@\(step)"), spec: spec, step: step,
+                              episodes: evalEpisodes, workers: evalWorkers, seed: evalSeed)
+    }
+
+    /// Rolls `policy` out for `episodes` episodes from `seed` (episode i: seed + i) on the workers
+    /// and summarises them as one evaluation point at `step`.
+    static func evaluate(_ policy: BatchPolicy, spec: EnvSpec, step: Int, episodes: Int, workers: Int, seed: UInt64) throws -> EvalPoint {
+        let out = try RolloutEngine.run(spec: spec, policy: policy, options: RolloutOptions(episodes: episodes, workers: workers, seed: seed))
+        let report = EvaluationReport(spec: spec, policy: policy.name, seed: seed, workers: workers, output: out, seconds: 0)
         return EvalPoint(step: step, return_mean: report.return.mean, return_std: report.return.std,
                          normalized_score_mean: report.normalized_score?.mean, normalized_score_std: report.normalized_score?.std,
                          success_rate: report.success_rate)
