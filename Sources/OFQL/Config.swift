@@ -12,6 +12,9 @@ public enum Algorithm: String, Codable, Sendable, CaseIterable {
     /// IQL (Kostrikov, Nair & Levine 2022, arXiv 2110.06169): expectile value, critics on
     /// r + γV(s'), advantage-weighted Gaussian actor.
     case iql
+    /// FQL (Park, Li & Levine 2025, arXiv 2502.02538): a BC flow, a one-step policy distilled
+    /// from it and pushed up the critics.
+    case fql
 }
 
 /// Distribution of the flow times t and r.
@@ -171,6 +174,17 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
     /// 0 elsewhere). Written to JSON only when set, so configs without it keep their hash.
     public var actorDropout: Double = 0
 
+    // MARK: FQL (arXiv 2502.02538, §4 and App. D). Written to JSON for algo fql or when set.
+    /// α, the weight of the distillation loss (FQL: 10 by default, tuned per task).
+    public var fqlAlpha: Double = 10
+    /// Euler steps of the BC flow (FQL: 10).
+    public var flowSteps: Int = 10
+    /// Multiply the Q term by 1/sg(mean|Q|) (FQL's `normalize_q_loss`, which its README
+    /// recommends for new environments).
+    public var normalizeQLoss: Bool = true
+    /// Next-state aggregation of the twin target critics (FQL: mean).
+    public var qAggregation: QAggregation = .mean
+
     // MARK: data
     /// Normalise observations with the dataset's mean and std (stored with the model).
     public var normalizeObservations: Bool = false
@@ -192,6 +206,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
             c.normalizeObservations = true
         }
         if algo == .iql { c.rewardScaleFromReturns = true }
+        if algo == .fql { c.criticLayerNorm = true; c.policyEMA = false }
         return c
     }
 
@@ -231,6 +246,8 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         if let n = actorCosineSteps, n < 1 { try fail("actorCosineSteps", "must be ≥ 1 or null, got \(n)") }
         if !(actorDropout >= 0 && actorDropout < 1) { try fail("actorDropout", "must be in [0, 1), got \(actorDropout)") }
         if actorDropout != 0 && algo != .iql { try fail("actorDropout", "applies to iql only (algo is \(algo.rawValue))") }
+        if !(fqlAlpha >= 0 && fqlAlpha.isFinite) { try fail("fqlAlpha", "must be ≥ 0, got \(fqlAlpha)") }
+        if flowSteps < 1 { try fail("flowSteps", "must be ≥ 1, got \(flowSteps)") }
     }
 
     /// Decodes a config from JSON text, naming unknown keys and bad values.
@@ -280,7 +297,8 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
              emaWarmup, maxQBackup, maxQSamples, rewardScale, rewardShift, eta, qNormalization, clipActorActions,
              flowRatio, timeSampler, logitNormalMean, logitNormalStd, flowLossReduction, normalizeObservations,
              td3Alpha, targetPolicyNoise, targetNoiseClip, policyDelay, expectile, iqlTemperature, advantageClip,
-             actorCosineSteps, rewardScaleFromReturns, behaviorCloning, actorDropout
+             actorCosineSteps, rewardScaleFromReturns, behaviorCloning, actorDropout, fqlAlpha, flowSteps, normalizeQLoss,
+             qAggregation
     }
 
     private struct AnyKey: CodingKey {
@@ -349,6 +367,10 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         s.rewardScaleFromReturns = try get(.rewardScaleFromReturns, s.rewardScaleFromReturns)
         s.behaviorCloning = try get(.behaviorCloning, s.behaviorCloning)
         s.actorDropout = try get(.actorDropout, s.actorDropout)
+        s.fqlAlpha = try get(.fqlAlpha, s.fqlAlpha)
+        s.flowSteps = try get(.flowSteps, s.flowSteps)
+        s.normalizeQLoss = try get(.normalizeQLoss, s.normalizeQLoss)
+        s.qAggregation = try get(.qAggregation, s.qAggregation)
         self = s
     }
 
@@ -378,6 +400,11 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         try c.encode(rewardScaleFromReturns, forKey: .rewardScaleFromReturns); try c.encode(behaviorCloning, forKey: .behaviorCloning)
         // Keys added after the first result tables are written only when set (same hash otherwise).
         if actorDropout != 0 { try c.encode(actorDropout, forKey: .actorDropout) }
+        let base = OFQLConfig(), fql = algo == .fql
+        if fql || fqlAlpha != base.fqlAlpha { try c.encode(fqlAlpha, forKey: .fqlAlpha) }
+        if fql || flowSteps != base.flowSteps { try c.encode(flowSteps, forKey: .flowSteps) }
+        if fql || normalizeQLoss != base.normalizeQLoss { try c.encode(normalizeQLoss, forKey: .normalizeQLoss) }
+        if fql || qAggregation != base.qAggregation { try c.encode(qAggregation, forKey: .qAggregation) }
     }
 
     /// The JAX/PyTorch reference benchmark's shape: raw r and t scalars, Mish, EMA off,

@@ -112,6 +112,8 @@ public enum Learners {
             return try TD3BCAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
         case .iql:
             return try IQLAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
+        case .fql:
+            return try FQLAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
         }
     }
 

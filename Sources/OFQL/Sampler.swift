@@ -4,24 +4,41 @@
 /// OFQL: a = clip(ε − u_θ'(ε, 0, 1; s), −1, 1) with caller-supplied noise ε (one row per
 /// episode, so an episode's actions do not depend on what else shares its batch);
 /// deterministic MLP policies: a = squash(f(s)) (BC: clip to [−1, 1]; TD3+BC: tanh), noise
-/// ignored. θ' is the EMA policy when the config keeps one.
+/// ignored; FQL: a = clip(μ(s, z), −1, 1), or the BC flow's K-step Euler integration from z.
+/// θ' is the EMA policy when the config keeps one.
 public final class PolicySampler {
     /// How a deterministic MLP policy's output becomes an action.
     public enum Squash: Sendable { case clip, tanh }
+    /// The policy's networks, in the layout of the parameter block the sampler copies.
+    public enum Architecture: Sendable {
+        /// OFQL's average-velocity net (`policy.*`).
+        case meanFlow(PolicySpec)
+        /// A deterministic MLP s → a (`policy.body.*`).
+        case deterministic(MLPSpec, Squash)
+        /// FQL's one-step policy μ(s, z) (`policy.body.*`) and BC flow v(s, x, t)
+        /// (`flow.body.*`); `flowSteps` nil samples μ, else that many Euler steps of v.
+        case fql(oneStep: MLPSpec, flow: MLPSpec, flowSteps: Int?)
+    }
     public let obsDim: Int
     public let actDim: Int
-    /// Whether ``sample(observations:count:noise:into:)`` reads its noise (OFQL's ε).
-    public var needsNoise: Bool { net != nil }
-    public let squash: Squash
+    public let architecture: Architecture
+    /// Whether ``sample(observations:count:noise:into:)`` reads its noise (OFQL's ε, FQL's z).
+    public var needsNoise: Bool { bc == nil || fql != nil }
+    public var squash: Squash { if case .deterministic(_, let q) = architecture { return q } else { return .clip } }
     public let maxRows: Int
     let normalizer: ObservationNormalizer
     let params: ParameterBlock<Float>
     let net: AverageVelocityNet<Float>?
+    /// The MLP that maps the (normalised) observation, with the noise for FQL, to the action.
     let bc: MLP<Float>?
+    /// FQL: the flow net and the Euler step count (nil: one-step μ).
+    let fql: (flow: MLP<Float>, steps: Int?)?
     let work: Workspace
     let s, r, t: UnsafeMutablePointer<Float>
     /// Scratch for callers that draw the noise themselves (maxRows × actDim).
     let noiseScratch: UnsafeMutablePointer<Float>
+    /// FQL: the network input [s, z] or [s, x, t] and the Euler state.
+    let input, x: UnsafeMutablePointer<Float>
     /// The policy body's weights packed for small batches (nil with LayerNorm), from ``params``,
     /// which never changes after init.
     let packed: PackedWeights?
@@ -30,22 +47,33 @@ public final class PolicySampler {
     public static let packedRowLimit = 32
 
     private convenience init(copying other: PolicySampler) {
-        self.init(policySpec: other.net?.spec, mlpSpec: other.bc?.spec, squash: other.squash, source: other.params,
-                  normalizer: other.normalizer, obsDim: other.obsDim, actDim: other.actDim, maxRows: other.maxRows)
+        self.init(architecture: other.architecture, source: other.params, normalizer: other.normalizer,
+                  obsDim: other.obsDim, actDim: other.actDim, maxRows: other.maxRows)
     }
 
     /// `policySpec` for an OFQL policy, else `mlpSpec` for a deterministic MLP policy.
-    init(policySpec: PolicySpec?, mlpSpec bcSpec: MLPSpec?, squash: Squash = .clip, source: ParameterBlock<Float>,
-         normalizer: ObservationNormalizer, obsDim: Int, actDim: Int, maxRows: Int) {
-        self.obsDim = obsDim; self.actDim = actDim; self.squash = squash; self.normalizer = normalizer
+    convenience init(policySpec: PolicySpec?, mlpSpec bcSpec: MLPSpec?, squash: Squash = .clip, source: ParameterBlock<Float>,
+                     normalizer: ObservationNormalizer, obsDim: Int, actDim: Int, maxRows: Int) {
+        self.init(architecture: policySpec.map { .meanFlow($0) } ?? .deterministic(bcSpec!, squash), source: source,
+                  normalizer: normalizer, obsDim: obsDim, actDim: actDim, maxRows: maxRows)
+    }
+
+    init(architecture: Architecture, source: ParameterBlock<Float>, normalizer: ObservationNormalizer,
+         obsDim: Int, actDim: Int, maxRows: Int) {
+        self.obsDim = obsDim; self.actDim = actDim; self.architecture = architecture; self.normalizer = normalizer
         self.maxRows = Swift.max(1, maxRows)
         var layout = ParameterLayout()
-        if let policySpec {
-            net = AverageVelocityNet(policySpec, prefix: "policy", layout: &layout, maxRows: self.maxRows)
-            bc = nil
-        } else {
+        switch architecture {
+        case .meanFlow(let spec):
+            net = AverageVelocityNet(spec, prefix: "policy", layout: &layout, maxRows: self.maxRows)
+            bc = nil; fql = nil
+        case .deterministic(let spec, _):
+            net = nil; fql = nil
+            bc = MLP(spec, prefix: "policy.body", layout: &layout, maxRows: self.maxRows)
+        case .fql(let oneStep, let flow, let steps):
             net = nil
-            bc = MLP(bcSpec!, prefix: "policy.body", layout: &layout, maxRows: self.maxRows)
+            bc = MLP(oneStep, prefix: "policy.body", layout: &layout, maxRows: self.maxRows)
+            fql = (MLP(flow, prefix: "flow.body", layout: &layout, maxRows: self.maxRows), steps)
         }
         precondition(layout == source.layout, "sampler layout differs from the policy's")
         params = ParameterBlock(layout: layout)
@@ -55,7 +83,10 @@ public final class PolicySampler {
         r = work.alloc(self.maxRows)
         t = work.alloc(self.maxRows, value: 1)
         noiseScratch = work.alloc(self.maxRows * actDim)
-        let body = net?.body ?? bc!
+        input = work.alloc(fql == nil ? 1 : self.maxRows * (obsDim + actDim + 1))
+        x = work.alloc(fql == nil ? 1 : self.maxRows * actDim)
+        let body: MLP<Float>
+        if let f = fql { body = f.steps == nil ? bc! : f.flow } else { body = net?.body ?? bc! }
         packed = body.spec.layerNorm ? nil : body.packWeights(params.values)
     }
 
@@ -80,6 +111,10 @@ public final class PolicySampler {
         // The packed weights are a copy of this sampler's own parameters: other parameters
         // (the agent's live θ') take the BLAS path.
         let packed = p == UnsafePointer(params.values) && count <= Self.packedRowLimit ? self.packed : nil
+        if let fql {
+            sampleFQL(p, flow: fql.flow, steps: fql.steps, count: count, noise: noise, packed: packed, into: out)
+            return
+        }
         if let bc {
             if let packed {
                 bc.forwardPacked(packed, input: s, rows: count)
@@ -101,5 +136,33 @@ public final class PolicySampler {
             let x = noise[k] - u[k]
             out[k] = x < -1 ? -1 : (x > 1 ? 1 : x)
         }
+    }
+
+    /// FQL: a = clip(μ(s, z), −1, 1), or the flow's Euler integration x ← x + v(s, x, k/K)/K
+    /// from x = z, clipped (FQL's `compute_flow_actions`).
+    private func sampleFQL(_ p: UnsafePointer<Float>, flow: MLP<Float>, steps: Int?, count: Int, noise: UnsafePointer<Float>,
+                           packed: PackedWeights?, into out: UnsafeMutablePointer<Float>) {
+        let O = obsDim, A = actDim
+        func run(_ net: MLP<Float>) {
+            if let packed { net.forwardPacked(packed, input: input, rows: count) } else { net.forward(p, input: input, rows: count, derivatives: false) }
+        }
+        guard let K = steps else {
+            FQLNets<Float>.concat(s, O, noise, A, rows: count, into: input)
+            run(bc!)
+            for k in 0..<(count * A) { out[k] = FQLNets<Float>.clip(bc!.output[k]) }
+            return
+        }
+        x.update(from: noise, count: count * A)
+        for k in 0..<K {
+            for i in 0..<count {
+                let row = input + i * (O + A + 1)
+                row.update(from: s + i * O, count: O)
+                (row + O).update(from: x + i * A, count: A)
+                row[O + A] = Float(k) / Float(K)
+            }
+            run(flow)
+            for i in 0..<(count * A) { x[i] += flow.output[i] / Float(K) }
+        }
+        for k in 0..<(count * A) { out[k] = FQLNets<Float>.clip(x[k]) }
     }
 }

@@ -107,7 +107,7 @@ public enum OnlineReplay {
                     batch.rewards[k] = rewBuf[i]; batch.masks[k] = maskBuf[i]
                 }
                 batch.setCount(cfg.batchSize)
-                try agent.update(batch)
+                _ = try agent.update(batch)
             }
             if t % o.evalEvery == 0 && t >= o.startSteps {
                 let policy = CheckpointPolicy(agent: agent, name: "td3@\(t)", lanes: o.evalEpisodes)

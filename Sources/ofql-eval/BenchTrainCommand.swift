@@ -53,7 +53,7 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Observation dimension.") var obsDim = 8
     @Option(help: "Action dimension.") var actDim = 2
     @Flag(inversion: .prefixedNo, help: "Also measure the shipping default config on hopper's shapes.") var defaultConfig = true
-    @Option(help: "Baselines measured after OFQL, comma-separated (bc, td3bc, iql; empty: none).") var baselines = "bc,td3bc,iql"
+    @Option(help: "Other learners measured after OFQL, comma-separated (bc, td3bc, iql, fql; empty: none).") var baselines = "bc,td3bc,iql,fql"
 
     /// Peer figures (steps/s, 2-core CPU, quiet machine) from shared/anchors/RESULTS.md §4.
     static let peers: [String: (jax: Double, torch: Double)] = ["256x3": (97, 49), "512x4": (23, 15)]
@@ -62,7 +62,7 @@ struct BenchTrainCommand: ParsableCommand {
         guard batch >= 1, threads >= 1, obsDim >= 1, actDim >= 1 else { throw ValidationError("--batch, --threads, --obs-dim, --act-dim must be positive") }
         for h in hidden.split(separator: ",") { _ = try parseHidden(String(h)) }
         for b in baselines.split(separator: ",") where Algorithm(rawValue: String(b)).map({ $0 == .ofql }) ?? true {
-            throw ValidationError("--baselines takes bc, td3bc and iql, got \(b)")
+            throw ValidationError("--baselines takes \(Algorithm.allCases.filter { $0 != .ofql }.map(\.rawValue).joined(separator: ", ")), got \(b)")
         }
     }
 
@@ -90,7 +90,7 @@ struct BenchTrainCommand: ParsableCommand {
             print(benchLine(bench: "ofql_train_steps", label: "default config hidden=256x3 batch=\(batch) obs=11 act=3 (hopper)",
                             values: rates, unit: "steps/s", extra: extra))
         }
-        // The baselines in their published shapes (BC: the suite’s 3 × 256 Mish; TD3+BC and IQL: 2 × 256 ReLU).
+        // The other learners in their default shapes (BC and FQL: the suite’s 3 × 256 Mish; TD3+BC and IQL: 2 × 256 ReLU).
         for name in baselines.split(separator: ",").map(String.init) where !name.isEmpty {
             var cfg = OFQLConfig.defaults(for: Algorithm(rawValue: name)!)
             cfg.batchSize = batch

@@ -1,0 +1,334 @@
+import BLAS
+import Randomness
+
+/// How the next-state values of twin target critics are combined in a bootstrap target.
+public enum QAggregation: String, Codable, Sendable {
+    /// The mean of the critics (FQL's default, `q_agg = "mean"`).
+    case mean
+    /// The minimum (clipped double Q).
+    case min
+}
+
+/// FQL's networks and losses (Park, Li & Levine 2025, "Flow Q-Learning", arXiv 2502.02538,
+/// §4 and Algorithm 1), generic over the scalar so the finite-difference tests run them in
+/// Double.
+///
+/// - BC flow v_ψ(s, x, t) in FQL's time convention (the opposite of MeanFlow's): x_0 is the
+///   noise, x_1 the action, x_t = (1 − t)x_0 + t·x_1, target velocity x_1 − x_0, raw t as an
+///   input (`flow.body.*`).
+/// - One-step policy μ_ω(s, z), z ~ N(0, I) (`policy.body.*`), distilled from the flow's
+///   K-step Euler output for the same z and pushed up the critics.
+/// - Twin critics Q_i(s, a) with target copies; the critic target's next action is the
+///   one-step policy's (no target actor).
+///
+/// Observations arrive normalised. Both actor modules live in one parameter block (one Adam,
+/// as FQL's single optimiser: Adam is per parameter, so splitting it from the critic's changes
+/// nothing).
+public final class FQLNets<T: NetScalar> {
+    public let obsDim: Int, actDim: Int, rows: Int
+    /// Euler steps of the flow (FQL: 10).
+    public let flowSteps: Int
+    let flow: MLP<T>
+    let oneStep: MLP<T>
+    let critics: CriticEnsemble<T>
+    /// ω then ψ (`policy.body.*`, `flow.body.*`).
+    public let actorParams: ParameterBlock<T>
+    public let criticParams: ParameterBlock<T>, criticTarget: ParameterBlock<T>
+    /// Inputs [s, x, t] of the flow and [s, z] of the one-step policy (rows × width).
+    let flowInput, oneStepInput: UnsafeMutablePointer<T>
+    /// The Euler state, the distillation target, μ, clip(μ), the next actions, y, ∂/∂Q, ∂/∂μ,
+    /// ∂/∂v (rows × actDim or rows).
+    let x, target, mu, aPi, nextAction, y, dQ, dMu, dV: UnsafeMutablePointer<T>
+    private let work: [UnsafeMutablePointer<T>]
+
+    public init(obsDim: Int, actDim: Int, config: OFQLConfig, rows: Int, rng: inout Xoshiro) {
+        self.obsDim = obsDim; self.actDim = actDim; self.rows = rows; flowSteps = config.flowSteps
+        var al = ParameterLayout()
+        let specs = FQLNets.specs(obsDim: obsDim, actDim: actDim, config: config)
+        oneStep = MLP(specs.oneStep, prefix: "policy.body", layout: &al, maxRows: rows)
+        flow = MLP(specs.flow, prefix: "flow.body", layout: &al, maxRows: rows)
+        actorParams = ParameterBlock(layout: al)
+        var cl = ParameterLayout()
+        critics = CriticEnsemble(count: 2, obsDim: obsDim, actDim: actDim, hidden: config.criticHidden,
+                                 activation: config.criticActivation, layerNorm: config.criticLayerNorm,
+                                 prefix: "critic", layout: &cl, maxRows: rows)
+        criticParams = ParameterBlock(layout: cl); criticTarget = ParameterBlock(layout: cl)
+        oneStep.initialize(actorParams.values, rng: &rng)
+        flow.initialize(actorParams.values, rng: &rng)
+        critics.initialize(criticParams.values, rng: &rng)
+        criticTarget.copyValues(from: criticParams)
+        func alloc(_ n: Int) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p
+        }
+        flowInput = alloc(rows * specs.flow.inputDim); oneStepInput = alloc(rows * specs.oneStep.inputDim)
+        let ra = rows * actDim
+        x = alloc(ra); target = alloc(ra); mu = alloc(ra); aPi = alloc(ra); nextAction = alloc(ra)
+        y = alloc(rows); dQ = alloc(2 * rows); dMu = alloc(ra); dV = alloc(ra)
+        work = [flowInput, oneStepInput, x, target, mu, aPi, nextAction, y, dQ, dMu, dV]
+    }
+    deinit { for p in work { p.deallocate() } }
+
+    /// The one-step policy's and the flow's architectures (config `hidden`, `activation`,
+    /// `policyLayerNorm` for both).
+    static func specs(obsDim: Int, actDim: Int, config: OFQLConfig) -> (oneStep: MLPSpec, flow: MLPSpec) {
+        (MLPSpec(inputDim: obsDim + actDim, hidden: config.hidden, outputDim: actDim, activation: config.activation,
+                 layerNorm: config.policyLayerNorm),
+         MLPSpec(inputDim: obsDim + actDim + 1, hidden: config.hidden, outputDim: actDim, activation: config.activation,
+                 layerNorm: config.policyLayerNorm))
+    }
+
+    /// μ_ω(s, z) into `oneStep.output` (and clipped into `out` when given).
+    func oneStepForward(_ params: UnsafePointer<T>, s: UnsafePointer<T>, z: UnsafePointer<T>, count: Int,
+                        derivatives: Bool, parallel: Bool) {
+        FQLNets.concat(s, obsDim, z, actDim, rows: count, into: oneStepInput)
+        oneStep.forward(params, input: oneStepInput, rows: count, derivatives: derivatives, parallel: parallel)
+    }
+
+    /// The BC flow's K-step Euler integration from the noise `z` (t = 0) to t = 1, clipped to
+    /// [−1, 1]: x ← x + v_ψ(s, x, k/K)/K (FQL's `compute_flow_actions`). No gradient.
+    func flowActions(_ params: UnsafePointer<T>, s: UnsafePointer<T>, z: UnsafePointer<T>, count: Int,
+                     into out: UnsafeMutablePointer<T>, parallel: Bool) {
+        let A = actDim, K = flowSteps
+        x.update(from: z, count: count * A)
+        for k in 0..<K {
+            setFlowInput(s: s, x: x, t: T(k) / T(K), count: count)
+            flow.forward(params, input: flowInput, rows: count, derivatives: false, parallel: parallel)
+            let v = flow.output
+            for i in 0..<(count * A) { x[i] += v[i] / T(K) }
+        }
+        for i in 0..<(count * A) { out[i] = FQLNets.clip(x[i]) }
+    }
+
+    /// What one critic loss evaluation measured.
+    public struct CriticResult { public var loss: T, qMean: T, targetMean: T }
+
+    /// Critic loss Σ_i mean_b (Q_i(s, a) − y)² with y = r̃ + γ·mask·agg_i Q'_i(s', a'),
+    /// a' = clip(μ_ω(s', z'), −1, 1) and r̃ = rewardScale·r + rewardShift. Writes ∂/∂φ into
+    /// `criticParams.grads`. (FQL averages over the two critics instead of summing: the same
+    /// Adam step up to ε.)
+    public func criticLoss(s: UnsafePointer<T>, a: UnsafePointer<T>, r: UnsafePointer<T>, s2: UnsafePointer<T>,
+                           mask: UnsafePointer<T>, zNext: UnsafePointer<T>, gamma: T, rewardScale: T = 1,
+                           rewardShift: T = 0, aggregation: QAggregation = .mean, parallel: Bool = false) -> CriticResult {
+        let B = rows, A = actDim
+        oneStepForward(actorParams.values, s: s2, z: zNext, count: B, derivatives: false, parallel: parallel)
+        for k in 0..<(B * A) { nextAction[k] = FQLNets.clip(oneStep.output[k]) }
+        critics.setInput(rows: B, s: s2, a: nextAction)
+        let critics = self.critics, ct = criticTarget.values
+        Workers.pair(parallel) { critics.forward(ct, rows: B, only: $0, derivatives: false) }
+        var ySum: T = 0
+        for b in 0..<B {
+            let q1 = critics.q(0)[b], q2 = critics.q(1)[b]
+            let next = aggregation == .mean ? (q1 + q2) / 2 : Swift.min(q1, q2)
+            y[b] = rewardScale * r[b] + rewardShift + gamma * mask[b] * next
+            ySum += y[b]
+        }
+        let (loss, q1) = critics.regress(criticParams, s: s, a: a, rows: B, targets: y, scratch: dQ, parallel: parallel)
+        return CriticResult(loss: loss, qMean: q1, targetMean: ySum / T(B))
+    }
+
+    /// What one actor loss evaluation measured.
+    public struct ActorResult { public var loss: T, flowLoss: T, distillLoss: T, qTerm: T, lambda: T, clipped: Int }
+
+    /// FQL's actor loss (arXiv 2502.02538 eq. 7 with the flow loss of eq. 3):
+    /// mean‖v_ψ(s, x_t, t) − (a − x_0)‖² + α·mean‖μ_ω(s, z) − sg(flow(s, z))‖² − λ·mean_b mean_i Q_i(s, clip(μ_ω(s, z))),
+    /// the means over batch and action dims; λ = 1/sg(mean_b |mean_i Q_i|) with `normalizeQ`
+    /// (FQL's `normalize_q_loss`), 1 otherwise, or `lambda` when given. The distillation target
+    /// is the flow's Euler output (``target`` afterwards), or `distillTarget` when given (the
+    /// finite-difference tests hold λ and the detached target fixed). Clipping passes no
+    /// gradient outside [−1, 1]. Writes ∂/∂(ω, ψ) into `actorParams.grads`; the critics are
+    /// only read.
+    public func actorLoss(s: UnsafePointer<T>, a: UnsafePointer<T>, x0: UnsafePointer<T>, t: UnsafePointer<T>,
+                          z: UnsafePointer<T>, alpha: T, normalizeQ: Bool, lambda fixed: T? = nil,
+                          distillTarget: UnsafePointer<T>? = nil, parallel: Bool = false) -> ActorResult {
+        let B = rows, A = actDim, O = obsDim, denom = T(B * A)
+        let p = actorParams.values, g = actorParams.grads
+        // Flow matching (x_0 noise, x_1 = a): v ≈ a − x_0 at x_t = (1 − t)x_0 + t·a.
+        for b in 0..<B {
+            let row = flowInput + b * (O + A + 1)
+            row.update(from: s + b * O, count: O)
+            for j in 0..<A { row[O + j] = (1 - t[b]) * x0[b * A + j] + t[b] * a[b * A + j] }
+            row[O + A] = t[b]
+        }
+        flow.forward(p, input: flowInput, rows: B, derivatives: true, parallel: parallel)
+        var flowLoss: T = 0
+        for k in 0..<(B * A) {
+            let d = flow.output[k] - (a[k] - x0[k])
+            flowLoss += d * d
+            dV[k] = 2 * d / denom
+        }
+        flowLoss /= denom
+        flow.backward(p, grads: g, rows: B, dOutput: dV, inputGrad: false, parallel: parallel)
+        // Distillation target from the same noise as μ (no gradient into ψ).
+        if let distillTarget { target.update(from: distillTarget, count: B * A) } else {
+            flowActions(p, s: s, z: z, count: B, into: target, parallel: parallel)
+        }
+        oneStepForward(p, s: s, z: z, count: B, derivatives: true, parallel: parallel)
+        var clipped = 0
+        for k in 0..<(B * A) {
+            mu[k] = oneStep.output[k]
+            aPi[k] = FQLNets.clip(mu[k])
+            if aPi[k] != mu[k] { clipped += 1 }
+        }
+        // Q term on the clipped one-step action, both critics averaged.
+        critics.setInput(rows: B, s: s, a: aPi)
+        let critics = self.critics, cv = criticParams.values
+        Workers.pair(parallel) { critics.forward(cv, rows: B, only: $0, derivatives: true) }
+        var meanQ: T = 0, meanAbs: T = 0
+        for b in 0..<B {
+            let q = (critics.q(0)[b] + critics.q(1)[b]) / 2
+            meanQ += q; meanAbs += Swift.abs(q)
+        }
+        meanQ /= T(B); meanAbs /= T(B)
+        let lambda = fixed ?? (normalizeQ ? 1 / Swift.max(meanAbs, T(1e-8)) : 1)
+        let dq = dQ
+        for b in 0..<B { dq[b] = -lambda / (2 * T(B)) }
+        Workers.pair(parallel) { critics.nets[$0].backward(cv, grads: nil, rows: B, dOutput: dq, inputGrad: true) }
+        var distill: T = 0
+        let w = O + A
+        for b in 0..<B {
+            for j in 0..<A {
+                let k = b * A + j, d = mu[k] - target[k]
+                distill += d * d
+                let inside = mu[k] >= -1 && mu[k] <= 1
+                let dQa = critics.nets[0].dInput[b * w + O + j] + critics.nets[1].dInput[b * w + O + j]
+                dMu[k] = alpha * 2 * d / denom + (inside ? dQa : 0)
+            }
+        }
+        distill /= denom
+        oneStep.backward(p, grads: g, rows: B, dOutput: dMu, inputGrad: false, parallel: parallel)
+        let qTerm = -lambda * meanQ
+        return ActorResult(loss: flowLoss + alpha * distill + qTerm, flowLoss: flowLoss, distillLoss: distill, qTerm: qTerm,
+                           lambda: lambda, clipped: clipped)
+    }
+
+    /// φ' ← τφ + (1 − τ)φ'.
+    public func updateTarget(tau: T) {
+        VectorMath.polyak(target: criticTarget.values, online: criticParams.values, criticParams.count, tau: tau)
+    }
+
+    /// GEMM multiply–adds of one update (critic step, then actor step).
+    var macs: Double {
+        let b = Double(rows), mo = Double(oneStep.spec.macsPerRow), mf = Double(flow.spec.macsPerRow)
+        let mc = Double(critics.nets[0].spec.macsPerRow)
+        let critic = b * mo + 2 * b * mc + 2 * 3 * b * mc                 // μ(s', z'), target critics, online fwd + bwd
+        let actor = 3 * b * mf + Double(flowSteps) * b * mf                // flow fwd + bwd, Euler target
+            + 3 * b * mo + 2 * b * mc + 2 * 2 * b * mc                     // μ fwd + bwd, critics fwd + input-gradient bwd
+        return critic + actor
+    }
+
+    static func concat(_ a: UnsafePointer<T>, _ da: Int, _ b: UnsafePointer<T>, _ db: Int, rows: Int,
+                       into out: UnsafeMutablePointer<T>) {
+        for i in 0..<rows {
+            (out + i * (da + db)).update(from: a + i * da, count: da)
+            (out + i * (da + db) + da).update(from: b + i * db, count: db)
+        }
+    }
+
+    private func setFlowInput(s: UnsafePointer<T>, x: UnsafePointer<T>, t: T, count: Int) {
+        let O = obsDim, A = actDim
+        for i in 0..<count {
+            let row = flowInput + i * (O + A + 1)
+            row.update(from: s + i * O, count: O)
+            (row + O).update(from: x + i * A, count: A)
+            row[O + A] = t
+        }
+    }
+
+    @inline(__always) static func clip(_ v: T) -> T { v < -1 ? -1 : (v > 1 ? 1 : v) }
+}
+
+/// FQL as a ``Learner`` (arXiv 2502.02538, Algorithm 1): each update computes the critic's
+/// and the actor's gradients from the same parameters (the critic is read by the actor loss
+/// before its own step, as FQL's joint loss), then one Adam step each and a Polyak step of the
+/// target critics. Evaluation samples the one-step policy: a = clip(μ_ω(s, z), −1, 1).
+public final class FQLAgent: ConfigurableLearner {
+    public let config: OFQLConfig
+    public let obsDim: Int, actDim: Int
+    public let normalizer: ObservationNormalizer
+    public var step = 0
+    public var rng: Xoshiro
+    public private(set) var workers = 1
+    public let nets: FQLNets<Float>
+    let actorOpt: Adam<Float>, criticOpt: Adam<Float>
+    private let B: Int
+    private let sN, s2N, zNext, x0, t, z: UnsafeMutablePointer<Float>
+
+    public init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
+        self.config = config; self.obsDim = obsDim; self.actDim = actDim; self.normalizer = normalizer
+        B = config.batchSize
+        var initRNG = Xoshiro(seed: seed)
+        rng = initRNG.derived(1)
+        nets = FQLNets(obsDim: obsDim, actDim: actDim, config: config, rows: B, rng: &initRNG)
+        actorOpt = Adam(config, count: nets.actorParams.count, clipNorm: config.actorGradClip)
+        criticOpt = Adam(config, count: nets.criticParams.count, clipNorm: config.criticGradClip)
+        func alloc(_ n: Int) -> UnsafeMutablePointer<Float> { let p = UnsafeMutablePointer<Float>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p }
+        sN = alloc(B * obsDim); s2N = alloc(B * obsDim)
+        zNext = alloc(B * actDim); x0 = alloc(B * actDim); t = alloc(B); z = alloc(B * actDim)
+    }
+    deinit { for p in [sN, s2N, zNext, x0, t, z] { p.deallocate() } }
+
+    public func useCores(_ cores: Int) {
+        workers = cores >= 2 ? 2 : 1
+        BLASRuntime.setThreads(1)
+    }
+
+    public var parameterSets: [ParameterSet] {
+        [ParameterSet(nets.actorParams, optimizer: ("actor", actorOpt)),
+         ParameterSet(nets.criticParams, optimizer: ("critic", criticOpt)),
+         ParameterSet(nets.criticTarget, rename: ("critic.", "critic_target."))]
+    }
+
+    /// The one-step policy (FQL's evaluation).
+    public func makeSampler(maxRows: Int) -> PolicySampler { makeSampler(maxRows: maxRows, flowSteps: nil) }
+
+    /// With `flowSteps`, the BC flow integrated in that many Euler steps instead (the multi-step
+    /// flow-matching policy FQL distils from; no Q in its actions).
+    public func makeSampler(maxRows: Int, flowSteps: Int?) -> PolicySampler {
+        let specs = FQLNets<Float>.specs(obsDim: obsDim, actDim: actDim, config: config)
+        return PolicySampler(architecture: .fql(oneStep: specs.oneStep, flow: specs.flow, flowSteps: flowSteps),
+                             source: nets.actorParams, normalizer: normalizer, obsDim: obsDim, actDim: actDim, maxRows: maxRows)
+    }
+
+    public var gemmFlopsPerUpdate: Double { 2 * nets.macs }
+
+    public func update(_ batch: TransitionBatch) throws -> UpdateMetrics {
+        precondition(batch.count == B, "batch has \(batch.count) rows, the learner was built for \(B)")
+        precondition(batch.obsDim == obsDim && batch.actDim == actDim, "batch dimensions differ from the learner's")
+        let parallel = workers >= 2 && BLASRuntime.threads == 1
+        normalizer.apply(batch.observations, into: sN, rows: B)
+        normalizer.apply(batch.nextObservations, into: s2N, rows: B)
+        // Noise in a fixed order: z' (next actions), x_0 and t (flow matching), z (one-step).
+        rng.fillNormal(zNext, count: B * actDim)
+        rng.fillNormal(x0, count: B * actDim)
+        rng.fillUniform(t, count: B, 0, 1)
+        rng.fillNormal(z, count: B * actDim)
+
+        let cr = nets.criticLoss(s: sN, a: batch.actions, r: batch.rewards, s2: s2N, mask: batch.masks, zNext: zNext,
+                                 gamma: Float(config.gamma), rewardScale: Float(config.rewardScale),
+                                 rewardShift: Float(config.rewardShift), aggregation: config.qAggregation, parallel: parallel)
+        guard cr.loss.isFinite else { throw TrainingError.diverged(step: step, what: "critic loss is \(cr.loss)") }
+        let ar = nets.actorLoss(s: sN, a: batch.actions, x0: x0, t: t, z: z, alpha: Float(config.fqlAlpha),
+                                normalizeQ: config.normalizeQLoss, parallel: parallel)
+        guard ar.loss.isFinite else {
+            throw TrainingError.diverged(step: step, what: "actor loss is \(ar.loss) (flow \(ar.flowLoss), distill \(ar.distillLoss), Q term \(ar.qTerm))")
+        }
+        var m = UpdateMetrics()
+        // Both gradients are finite before either optimiser moves a parameter.
+        let cNorm = criticOpt.gradientNorm(nets.criticParams), aNorm = actorOpt.gradientNorm(nets.actorParams)
+        guard cNorm.isFinite else { throw TrainingError.diverged(step: step, what: "critic gradient norm is \(cNorm)") }
+        guard aNorm.isFinite else { throw TrainingError.diverged(step: step, what: "actor gradient norm is \(aNorm)") }
+        do {
+            m.criticGradNorm = try criticOpt.update(nets.criticParams, lr: config.criticLR)
+            m.actorGradNorm = try actorOpt.update(nets.actorParams, lr: config.actorLR)
+        } catch {
+            throw TrainingError.diverged(step: step, what: "\(error)")
+        }
+        nets.updateTarget(tau: Float(config.targetTau))
+        m.criticLoss = Double(cr.loss); m.qMean = Double(cr.qMean); m.targetMean = Double(cr.targetMean)
+        m.actorLoss = Double(ar.loss); m.flowLoss = Double(ar.flowLoss); m.qLoss = Double(ar.qTerm)
+        m.qAbsMean = Double(1 / ar.lambda)
+        m.clippedFraction = Double(ar.clipped) / Double(B * actDim)
+        step += 1
+        return m
+    }
+}
