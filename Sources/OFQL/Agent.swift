@@ -441,13 +441,7 @@ public final class OFQLAgent: Learner {
         if step % config.targetUpdateEvery == 0 {
             VectorMath.polyak(target: criticTarget.values, online: critic.values, critic.count, tau: Float(config.targetTau))
         }
-        if let ema = policyEMA, k % config.emaEvery == 0 {
-            if k >= config.emaStartStep {
-                VectorMath.polyak(target: ema.values, online: policy.values, policy.count, tau: Float(1 - config.emaDecay))
-            } else if config.emaWarmup == .copy {
-                ema.copyValues(from: policy)
-            }
-        }
+        if let ema = policyEMA { PolicyAverage.step(ema, online: policy, step: k, config: config) }
     }
 
     /// a = clip(ε − u, −1, 1).

@@ -15,6 +15,9 @@ public enum Algorithm: String, Codable, Sendable, CaseIterable {
     /// FQL (Park, Li & Levine 2025, arXiv 2502.02538): a BC flow, a one-step policy distilled
     /// from it and pushed up the critics.
     case fql
+    /// Diffusion-QL (Wang, Hunt & Zhou 2022, arXiv 2208.06193): a K-step DDPM policy trained with
+    /// its noise-prediction loss and η·normalised Q back-propagated through the chain.
+    case dql
 }
 
 /// Distribution of the flow times t and r.
@@ -185,6 +188,13 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
     /// Next-state aggregation of the twin target critics (FQL: mean).
     public var qAggregation: QAggregation = .mean
 
+    // MARK: Diffusion-QL (arXiv 2208.06193, §4 and App. C). Written to JSON for algo dql or when set.
+    /// Denoising steps K (DQL: 5).
+    public var diffusionSteps: Int = 5
+    /// β_min and β_max of the variance-preserving schedule (DQL: 0.1, 10).
+    public var diffusionBetaMin: Double = 0.1
+    public var diffusionBetaMax: Double = 10
+
     // MARK: data
     /// Normalise observations with the dataset's mean and std (stored with the model).
     public var normalizeObservations: Bool = false
@@ -207,6 +217,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         }
         if algo == .iql { c.rewardScaleFromReturns = true }
         if algo == .fql { c.criticLayerNorm = true; c.policyEMA = false }
+        if algo == .dql { c.timeEmbeddingDim = 16 }   // DQL's time MLP: 16 → 32 → Mish → 16
         return c
     }
 
@@ -248,6 +259,11 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         if actorDropout != 0 && algo != .iql { try fail("actorDropout", "applies to iql only (algo is \(algo.rawValue))") }
         if !(fqlAlpha >= 0 && fqlAlpha.isFinite) { try fail("fqlAlpha", "must be ≥ 0, got \(fqlAlpha)") }
         if flowSteps < 1 { try fail("flowSteps", "must be ≥ 1, got \(flowSteps)") }
+        if diffusionSteps < 1 { try fail("diffusionSteps", "must be ≥ 1, got \(diffusionSteps)") }
+        if !(diffusionBetaMin > 0 && diffusionBetaMax > diffusionBetaMin && diffusionBetaMax.isFinite) {
+            try fail("diffusionBetaMin", "and diffusionBetaMax need 0 < min < max, got \(diffusionBetaMin), \(diffusionBetaMax)")
+        }
+        if algo == .dql && maxQBackup { try fail("maxQBackup", "is not implemented for dql") }
     }
 
     /// Decodes a config from JSON text, naming unknown keys and bad values.
@@ -298,7 +314,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
              flowRatio, timeSampler, logitNormalMean, logitNormalStd, flowLossReduction, normalizeObservations,
              td3Alpha, targetPolicyNoise, targetNoiseClip, policyDelay, expectile, iqlTemperature, advantageClip,
              actorCosineSteps, rewardScaleFromReturns, behaviorCloning, actorDropout, fqlAlpha, flowSteps, normalizeQLoss,
-             qAggregation
+             qAggregation, diffusionSteps, diffusionBetaMin, diffusionBetaMax
     }
 
     private struct AnyKey: CodingKey {
@@ -371,6 +387,9 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         s.flowSteps = try get(.flowSteps, s.flowSteps)
         s.normalizeQLoss = try get(.normalizeQLoss, s.normalizeQLoss)
         s.qAggregation = try get(.qAggregation, s.qAggregation)
+        s.diffusionSteps = try get(.diffusionSteps, s.diffusionSteps)
+        s.diffusionBetaMin = try get(.diffusionBetaMin, s.diffusionBetaMin)
+        s.diffusionBetaMax = try get(.diffusionBetaMax, s.diffusionBetaMax)
         self = s
     }
 
@@ -405,6 +424,10 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         if fql || flowSteps != base.flowSteps { try c.encode(flowSteps, forKey: .flowSteps) }
         if fql || normalizeQLoss != base.normalizeQLoss { try c.encode(normalizeQLoss, forKey: .normalizeQLoss) }
         if fql || qAggregation != base.qAggregation { try c.encode(qAggregation, forKey: .qAggregation) }
+        let dql = algo == .dql
+        if dql || diffusionSteps != base.diffusionSteps { try c.encode(diffusionSteps, forKey: .diffusionSteps) }
+        if dql || diffusionBetaMin != base.diffusionBetaMin { try c.encode(diffusionBetaMin, forKey: .diffusionBetaMin) }
+        if dql || diffusionBetaMax != base.diffusionBetaMax { try c.encode(diffusionBetaMax, forKey: .diffusionBetaMax) }
     }
 
     /// The JAX/PyTorch reference benchmark's shape: raw r and t scalars, Mish, EMA off,

@@ -62,8 +62,8 @@ extension Learner {
         precondition(observations.count % obsDim == 0, "observations must be a multiple of obsDim = \(obsDim)")
         let n = observations.count / obsDim
         let sampler = makeSampler(maxRows: Swift.max(1, n))
-        var noise = [Float](repeating: 0, count: n * actDim)
-        if sampler.needsNoise { noise.withUnsafeMutableBufferPointer { rng.fillNormal($0.baseAddress!, count: n * actDim) } }
+        var noise = [Float](repeating: 0, count: n * sampler.noiseDim)
+        if sampler.needsNoise { noise.withUnsafeMutableBufferPointer { rng.fillNormal($0.baseAddress!, count: n * sampler.noiseDim) } }
         var out = [Float](repeating: 0, count: n * actDim)
         observations.withUnsafeBufferPointer { o in
             noise.withUnsafeBufferPointer { z in
@@ -114,6 +114,8 @@ public enum Learners {
             return try IQLAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
         case .fql:
             return try FQLAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
+        case .dql:
+            return try DQLAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
         }
     }
 

@@ -18,12 +18,21 @@ public final class PolicySampler {
         /// FQL's one-step policy μ(s, z) (`policy.body.*`) and BC flow v(s, x, t)
         /// (`flow.body.*`); `flowSteps` nil samples μ, else that many Euler steps of v.
         case fql(oneStep: MLPSpec, flow: MLPSpec, flowSteps: Int?)
+        /// DQL's ε-network (`policy.time_mlp.*`, `policy.body.*`): the K-step DDPM chain, or
+        /// with `ddim1` one DDIM step from x_K.
+        case diffusion(DiffusionPolicySpec, ddim1: Bool)
     }
     public let obsDim: Int
     public let actDim: Int
     public let architecture: Architecture
     /// Whether ``sample(observations:count:noise:into:)`` reads its noise (OFQL's ε, FQL's z).
     public var needsNoise: Bool { bc == nil || fql != nil }
+    /// Standard normals per sampled row: actDim, or K·actDim for the DDPM chain (x_K and the
+    /// noise of steps K − 1 … 1).
+    public var noiseDim: Int {
+        if let diffusion, case .diffusion(_, false) = architecture { return diffusion.noiseWidth }
+        return actDim
+    }
     public var squash: Squash { if case .deterministic(_, let q) = architecture { return q } else { return .clip } }
     public let maxRows: Int
     let normalizer: ObservationNormalizer
@@ -33,9 +42,11 @@ public final class PolicySampler {
     let bc: MLP<Float>?
     /// FQL: the flow net and the Euler step count (nil: one-step μ).
     let fql: (flow: MLP<Float>, steps: Int?)?
+    /// DQL's chain.
+    let diffusion: DiffusionChain<Float>?
     let work: Workspace
     let s, r, t: UnsafeMutablePointer<Float>
-    /// Scratch for callers that draw the noise themselves (maxRows × actDim).
+    /// Scratch for callers that draw the noise themselves (maxRows × noiseDim).
     let noiseScratch: UnsafeMutablePointer<Float>
     /// FQL: the network input [s, z] or [s, x, t] and the Euler state.
     let input, x: UnsafeMutablePointer<Float>
@@ -66,14 +77,17 @@ public final class PolicySampler {
         switch architecture {
         case .meanFlow(let spec):
             net = AverageVelocityNet(spec, prefix: "policy", layout: &layout, maxRows: self.maxRows)
-            bc = nil; fql = nil
+            bc = nil; fql = nil; diffusion = nil
         case .deterministic(let spec, _):
-            net = nil; fql = nil
+            net = nil; fql = nil; diffusion = nil
             bc = MLP(spec, prefix: "policy.body", layout: &layout, maxRows: self.maxRows)
         case .fql(let oneStep, let flow, let steps):
-            net = nil
+            net = nil; diffusion = nil
             bc = MLP(oneStep, prefix: "policy.body", layout: &layout, maxRows: self.maxRows)
             fql = (MLP(flow, prefix: "flow.body", layout: &layout, maxRows: self.maxRows), steps)
+        case .diffusion(let spec, _):
+            net = nil; bc = nil; fql = nil
+            diffusion = DiffusionChain(spec, layout: &layout, rows: self.maxRows)
         }
         precondition(layout == source.layout, "sampler layout differs from the policy's")
         params = ParameterBlock(layout: layout)
@@ -82,12 +96,12 @@ public final class PolicySampler {
         s = work.alloc(self.maxRows * obsDim)
         r = work.alloc(self.maxRows)
         t = work.alloc(self.maxRows, value: 1)
-        noiseScratch = work.alloc(self.maxRows * actDim)
+        noiseScratch = work.alloc(self.maxRows * (diffusion?.noiseWidth ?? actDim))
         input = work.alloc(fql == nil ? 1 : self.maxRows * (obsDim + actDim + 1))
         x = work.alloc(fql == nil ? 1 : self.maxRows * actDim)
         let body: MLP<Float>
-        if let f = fql { body = f.steps == nil ? bc! : f.flow } else { body = net?.body ?? bc! }
-        packed = body.spec.layerNorm ? nil : body.packWeights(params.values)
+        if let f = fql { body = f.steps == nil ? bc! : f.flow } else { body = diffusion?.body ?? net?.body ?? bc! }
+        packed = body.spec.layerNorm || diffusion != nil ? nil : body.packWeights(params.values)
     }
 
     /// An independent copy (own weights and buffers) for another thread.
@@ -111,6 +125,14 @@ public final class PolicySampler {
         // The packed weights are a copy of this sampler's own parameters: other parameters
         // (the agent's live θ') take the BLAS path.
         let packed = p == UnsafePointer(params.values) && count <= Self.packedRowLimit ? self.packed : nil
+        if let diffusion {
+            if case .diffusion(_, true) = architecture {
+                diffusion.ddim1(p, s: s, noise: noise, noiseStride: actDim, count: count, into: out)
+            } else {
+                diffusion.sample(p, s: s, noise: noise, count: count, derivatives: false, parallel: parallel, into: out)
+            }
+            return
+        }
         if let fql {
             sampleFQL(p, flow: fql.flow, steps: fql.steps, count: count, noise: noise, packed: packed, into: out)
             return

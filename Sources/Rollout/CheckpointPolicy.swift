@@ -3,7 +3,7 @@ import Foundation
 import OFQL
 import Randomness
 
-/// A trained policy (OFQL, BC, TD3+BC, IQL) in the rollout engine: batched sampling with the
+/// A trained policy (any learner's checkpoint) in the rollout engine: batched sampling with the
 /// observation normaliser stored in the checkpoint, and each episode's own noise stream;
 /// OFQL optionally with evaluation-time ``CandidateSelection``.
 public final class CheckpointPolicy: BatchPolicy {
@@ -19,7 +19,7 @@ public final class CheckpointPolicy: BatchPolicy {
         self.name = name
         sampler = agent.makeSampler(maxRows: lanes)
         selector = nil
-        noise = .allocate(capacity: lanes * agent.actDim)
+        noise = .allocate(capacity: lanes * sampler.noiseDim)
     }
 
     /// Wraps `agent` with candidate selection (OFQL only: it needs a stochastic policy and critics).
@@ -33,7 +33,7 @@ public final class CheckpointPolicy: BatchPolicy {
 
     init(sampler: PolicySampler, selector: SelectingSampler?, name: String) {
         self.name = name; self.sampler = sampler; self.selector = selector
-        noise = .allocate(capacity: sampler.maxRows * sampler.actDim)
+        noise = .allocate(capacity: sampler.maxRows * sampler.noiseDim)
     }
 
     deinit { noise.deallocate() }
@@ -74,7 +74,8 @@ public final class CheckpointPolicy: BatchPolicy {
         while start < count {
             let n = min(sampler.maxRows, count - start)
             if sampler.needsNoise {
-                for r in 0..<n { rngs[start + r].fillNormal(noise + r * ad, count: ad) }
+                let nd = sampler.noiseDim
+                for r in 0..<n { rngs[start + r].fillNormal(noise + r * nd, count: nd) }
             }
             sampler.sample(observations: observations + start * observationDimension, count: n, noise: noise,
                            into: actions + start * ad)
