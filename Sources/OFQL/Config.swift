@@ -18,6 +18,9 @@ public enum Algorithm: String, Codable, Sendable, CaseIterable {
     /// Diffusion-QL (Wang, Hunt & Zhou 2022, arXiv 2208.06193): a K-step DDPM policy trained with
     /// its noise-prediction loss and η·normalised Q back-propagated through the chain.
     case dql
+    /// FBRAC (arXiv 2502.02538 §5; arXiv 2508.13904 Table 2): a flow policy trained with the flow
+    /// loss and −Q back-propagated through its Euler steps, evaluated in one step.
+    case fbrac
 }
 
 /// Distribution of the flow times t and r.
@@ -177,10 +180,10 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
     /// 0 elsewhere). Written to JSON only when set, so configs without it keep their hash.
     public var actorDropout: Double = 0
 
-    // MARK: FQL (arXiv 2502.02538, §4 and App. D). Written to JSON for algo fql or when set.
+    // MARK: FQL and FBRAC (arXiv 2502.02538, §4–5 and App. D). Written to JSON for those algos or when set.
     /// α, the weight of the distillation loss (FQL: 10 by default, tuned per task).
     public var fqlAlpha: Double = 10
-    /// Euler steps of the BC flow (FQL: 10).
+    /// Euler steps of the flow (FQL's BC flow: 10; FBRAC's training chain: 5).
     public var flowSteps: Int = 10
     /// Multiply the Q term by 1/sg(mean|Q|) (FQL's `normalize_q_loss`, which its README
     /// recommends for new environments).
@@ -216,7 +219,8 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
             c.normalizeObservations = true
         }
         if algo == .iql { c.rewardScaleFromReturns = true }
-        if algo == .fql { c.criticLayerNorm = true; c.policyEMA = false }
+        if algo == .fql || algo == .fbrac { c.criticLayerNorm = true; c.policyEMA = false }
+        if algo == .fbrac { c.flowSteps = 5 }   // trained with 5 Euler steps (arXiv 2508.13904 Table 2)
         if algo == .dql { c.timeEmbeddingDim = 16 }   // DQL's time MLP: 16 → 32 → Mish → 16
         return c
     }
@@ -419,8 +423,8 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         try c.encode(rewardScaleFromReturns, forKey: .rewardScaleFromReturns); try c.encode(behaviorCloning, forKey: .behaviorCloning)
         // Keys added after the first result tables are written only when set (same hash otherwise).
         if actorDropout != 0 { try c.encode(actorDropout, forKey: .actorDropout) }
-        let base = OFQLConfig(), fql = algo == .fql
-        if fql || fqlAlpha != base.fqlAlpha { try c.encode(fqlAlpha, forKey: .fqlAlpha) }
+        let base = OFQLConfig(), fql = algo == .fql || algo == .fbrac
+        if algo == .fql || fqlAlpha != base.fqlAlpha { try c.encode(fqlAlpha, forKey: .fqlAlpha) }
         if fql || flowSteps != base.flowSteps { try c.encode(flowSteps, forKey: .flowSteps) }
         if fql || normalizeQLoss != base.normalizeQLoss { try c.encode(normalizeQLoss, forKey: .normalizeQLoss) }
         if fql || qAggregation != base.qAggregation { try c.encode(qAggregation, forKey: .qAggregation) }

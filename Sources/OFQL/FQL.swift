@@ -10,8 +10,13 @@ public enum QAggregation: String, Codable, Sendable {
 }
 
 /// FQL's networks and losses (Park, Li & Levine 2025, "Flow Q-Learning", arXiv 2502.02538,
-/// §4 and Algorithm 1), generic over the scalar so the finite-difference tests run them in
-/// Double.
+/// §4 and Algorithm 1), and FBRAC's, which share everything but the actor, generic over the
+/// scalar so the finite-difference tests run them in Double.
+///
+/// FBRAC (the "flow BRAC" baseline of arXiv 2502.02538 §5 and the one-step study of arXiv
+/// 2508.13904 Table 2): no one-step policy; the flow itself (`policy.body.*`) is the policy,
+/// its actor loss is the flow loss plus η·(−λ·Q) back-propagated through its K Euler steps
+/// (trained with 5), and its critic target's next action is its K-step action.
 ///
 /// - BC flow v_ψ(s, x, t) in FQL's time convention (the opposite of MeanFlow's): x_0 is the
 ///   noise, x_1 the action, x_t = (1 − t)x_0 + t·x_1, target velocity x_1 − x_0, raw t as an
@@ -26,45 +31,57 @@ public enum QAggregation: String, Codable, Sendable {
 /// nothing).
 public final class FQLNets<T: NetScalar> {
     public let obsDim: Int, actDim: Int, rows: Int
-    /// Euler steps of the flow (FQL: 10).
-    public let flowSteps: Int
-    let flow: MLP<T>
-    let oneStep: MLP<T>
+    /// `fql` or `fbrac`.
+    public let algo: Algorithm
+    /// The BC flow and its Euler integration (FQL: 10 steps), or FBRAC's policy (with a
+    /// workspace per step).
+    let flow: EulerFlow<T>
+    /// FQL's one-step policy (nil for FBRAC).
+    let oneStep: MLP<T>?
     let critics: CriticEnsemble<T>
-    /// ω then ψ (`policy.body.*`, `flow.body.*`).
+    /// ω then ψ (`policy.body.*`, `flow.body.*`); FBRAC: ψ (`policy.body.*`).
     public let actorParams: ParameterBlock<T>
     public let criticParams: ParameterBlock<T>, criticTarget: ParameterBlock<T>
-    /// Inputs [s, x, t] of the flow and [s, z] of the one-step policy (rows × width).
-    let flowInput, oneStepInput: UnsafeMutablePointer<T>
-    /// The Euler state, the distillation target, μ, clip(μ), the next actions, y, ∂/∂Q, ∂/∂μ,
-    /// ∂/∂v (rows × actDim or rows).
-    let x, target, mu, aPi, nextAction, y, dQ, dMu, dV: UnsafeMutablePointer<T>
+    /// The one-step policy's input [s, z] (rows × width).
+    let oneStepInput: UnsafeMutablePointer<T>
+    /// The distillation target, μ, clip(μ), the next actions, y, ∂/∂Q, ∂/∂μ (rows × actDim or rows).
+    let target, mu, aPi, nextAction, y, dQ, dMu: UnsafeMutablePointer<T>
+    /// FBRAC: a gradient buffer of the actor's size (the Euler steps accumulate through it).
+    let scratch: UnsafeMutablePointer<T>
     private let work: [UnsafeMutablePointer<T>]
 
     public init(obsDim: Int, actDim: Int, config: OFQLConfig, rows: Int, rng: inout Xoshiro) {
-        self.obsDim = obsDim; self.actDim = actDim; self.rows = rows; flowSteps = config.flowSteps
+        precondition(config.algo == .fql || config.algo == .fbrac)
+        self.obsDim = obsDim; self.actDim = actDim; self.rows = rows; algo = config.algo
         var al = ParameterLayout()
         let specs = FQLNets.specs(obsDim: obsDim, actDim: actDim, config: config)
-        oneStep = MLP(specs.oneStep, prefix: "policy.body", layout: &al, maxRows: rows)
-        flow = MLP(specs.flow, prefix: "flow.body", layout: &al, maxRows: rows)
+        if algo == .fql {
+            oneStep = MLP(specs.oneStep, prefix: "policy.body", layout: &al, maxRows: rows)
+            flow = EulerFlow(specs.flow, obsDim: obsDim, actDim: actDim, steps: config.flowSteps, prefix: "flow.body", layout: &al,
+                             rows: rows)
+        } else {
+            oneStep = nil
+            flow = EulerFlow(specs.flow, obsDim: obsDim, actDim: actDim, steps: config.flowSteps, prefix: "policy.body", layout: &al,
+                             rows: rows, workspaces: config.flowSteps)
+        }
         actorParams = ParameterBlock(layout: al)
         var cl = ParameterLayout()
         critics = CriticEnsemble(count: 2, obsDim: obsDim, actDim: actDim, hidden: config.criticHidden,
                                  activation: config.criticActivation, layerNorm: config.criticLayerNorm,
                                  prefix: "critic", layout: &cl, maxRows: rows)
         criticParams = ParameterBlock(layout: cl); criticTarget = ParameterBlock(layout: cl)
-        oneStep.initialize(actorParams.values, rng: &rng)
-        flow.initialize(actorParams.values, rng: &rng)
+        oneStep?.initialize(actorParams.values, rng: &rng)
+        flow.net.initialize(actorParams.values, rng: &rng)
         critics.initialize(criticParams.values, rng: &rng)
         criticTarget.copyValues(from: criticParams)
         func alloc(_ n: Int) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p
         }
-        flowInput = alloc(rows * specs.flow.inputDim); oneStepInput = alloc(rows * specs.oneStep.inputDim)
+        oneStepInput = alloc(rows * specs.oneStep.inputDim)
         let ra = rows * actDim
-        x = alloc(ra); target = alloc(ra); mu = alloc(ra); aPi = alloc(ra); nextAction = alloc(ra)
-        y = alloc(rows); dQ = alloc(2 * rows); dMu = alloc(ra); dV = alloc(ra)
-        work = [flowInput, oneStepInput, x, target, mu, aPi, nextAction, y, dQ, dMu, dV]
+        target = alloc(ra); mu = alloc(ra); aPi = alloc(ra); nextAction = alloc(ra)
+        y = alloc(rows); dQ = alloc(2 * rows); dMu = alloc(ra); scratch = alloc(algo == .fbrac ? actorParams.count : 1)
+        work = [oneStepInput, target, mu, aPi, nextAction, y, dQ, dMu, scratch]
     }
     deinit { for p in work { p.deallocate() } }
 
@@ -81,37 +98,27 @@ public final class FQLNets<T: NetScalar> {
     func oneStepForward(_ params: UnsafePointer<T>, s: UnsafePointer<T>, z: UnsafePointer<T>, count: Int,
                         derivatives: Bool, parallel: Bool) {
         FQLNets.concat(s, obsDim, z, actDim, rows: count, into: oneStepInput)
-        oneStep.forward(params, input: oneStepInput, rows: count, derivatives: derivatives, parallel: parallel)
-    }
-
-    /// The BC flow's K-step Euler integration from the noise `z` (t = 0) to t = 1, clipped to
-    /// [−1, 1]: x ← x + v_ψ(s, x, k/K)/K (FQL's `compute_flow_actions`). No gradient.
-    func flowActions(_ params: UnsafePointer<T>, s: UnsafePointer<T>, z: UnsafePointer<T>, count: Int,
-                     into out: UnsafeMutablePointer<T>, parallel: Bool) {
-        let A = actDim, K = flowSteps
-        x.update(from: z, count: count * A)
-        for k in 0..<K {
-            setFlowInput(s: s, x: x, t: T(k) / T(K), count: count)
-            flow.forward(params, input: flowInput, rows: count, derivatives: false, parallel: parallel)
-            let v = flow.output
-            for i in 0..<(count * A) { x[i] += v[i] / T(K) }
-        }
-        for i in 0..<(count * A) { out[i] = FQLNets.clip(x[i]) }
+        oneStep!.forward(params, input: oneStepInput, rows: count, derivatives: derivatives, parallel: parallel)
     }
 
     /// What one critic loss evaluation measured.
     public struct CriticResult { public var loss: T, qMean: T, targetMean: T }
 
     /// Critic loss Σ_i mean_b (Q_i(s, a) − y)² with y = r̃ + γ·mask·agg_i Q'_i(s', a'),
-    /// a' = clip(μ_ω(s', z'), −1, 1) and r̃ = rewardScale·r + rewardShift. Writes ∂/∂φ into
+    /// a' = clip(μ_ω(s', z'), −1, 1) (FBRAC: its K-step action from z') and
+    /// r̃ = rewardScale·r + rewardShift. Writes ∂/∂φ into
     /// `criticParams.grads`. (FQL averages over the two critics instead of summing: the same
     /// Adam step up to ε.)
     public func criticLoss(s: UnsafePointer<T>, a: UnsafePointer<T>, r: UnsafePointer<T>, s2: UnsafePointer<T>,
                            mask: UnsafePointer<T>, zNext: UnsafePointer<T>, gamma: T, rewardScale: T = 1,
                            rewardShift: T = 0, aggregation: QAggregation = .mean, parallel: Bool = false) -> CriticResult {
         let B = rows, A = actDim
-        oneStepForward(actorParams.values, s: s2, z: zNext, count: B, derivatives: false, parallel: parallel)
-        for k in 0..<(B * A) { nextAction[k] = FQLNets.clip(oneStep.output[k]) }
+        if let oneStep {
+            oneStepForward(actorParams.values, s: s2, z: zNext, count: B, derivatives: false, parallel: parallel)
+            for k in 0..<(B * A) { nextAction[k] = EulerFlow<T>.clip(oneStep.output[k]) }
+        } else {
+            flow.sample(actorParams.values, s: s2, z: zNext, count: B, derivatives: false, parallel: parallel, into: nextAction)
+        }
         critics.setInput(rows: B, s: s2, a: nextAction)
         let critics = self.critics, ct = criticTarget.values
         Workers.pair(parallel) { critics.forward(ct, rows: B, only: $0, derivatives: false) }
@@ -142,35 +149,60 @@ public final class FQLNets<T: NetScalar> {
                           distillTarget: UnsafePointer<T>? = nil, parallel: Bool = false) -> ActorResult {
         let B = rows, A = actDim, O = obsDim, denom = T(B * A)
         let p = actorParams.values, g = actorParams.grads
-        // Flow matching (x_0 noise, x_1 = a): v ≈ a − x_0 at x_t = (1 − t)x_0 + t·a.
-        for b in 0..<B {
-            let row = flowInput + b * (O + A + 1)
-            row.update(from: s + b * O, count: O)
-            for j in 0..<A { row[O + j] = (1 - t[b]) * x0[b * A + j] + t[b] * a[b * A + j] }
-            row[O + A] = t[b]
-        }
-        flow.forward(p, input: flowInput, rows: B, derivatives: true, parallel: parallel)
-        var flowLoss: T = 0
-        for k in 0..<(B * A) {
-            let d = flow.output[k] - (a[k] - x0[k])
-            flowLoss += d * d
-            dV[k] = 2 * d / denom
-        }
-        flowLoss /= denom
-        flow.backward(p, grads: g, rows: B, dOutput: dV, inputGrad: false, parallel: parallel)
+        let flowLoss = flow.bcLoss(p, grads: g, s: s, a: a, x0: x0, t: t, count: B, parallel: parallel)
         // Distillation target from the same noise as μ (no gradient into ψ).
         if let distillTarget { target.update(from: distillTarget, count: B * A) } else {
-            flowActions(p, s: s, z: z, count: B, into: target, parallel: parallel)
+            flow.sample(p, s: s, z: z, count: B, derivatives: false, parallel: parallel, into: target)
         }
         oneStepForward(p, s: s, z: z, count: B, derivatives: true, parallel: parallel)
         var clipped = 0
         for k in 0..<(B * A) {
-            mu[k] = oneStep.output[k]
-            aPi[k] = FQLNets.clip(mu[k])
+            mu[k] = oneStep!.output[k]
+            aPi[k] = EulerFlow<T>.clip(mu[k])
             if aPi[k] != mu[k] { clipped += 1 }
         }
         // Q term on the clipped one-step action, both critics averaged.
-        critics.setInput(rows: B, s: s, a: aPi)
+        let (meanQ, lambda) = qGradient(s: s, a: aPi, weight: 1, normalizeQ: normalizeQ, fixed: fixed, parallel: parallel)
+        var distill: T = 0
+        for k in 0..<(B * A) {
+            let d = mu[k] - target[k]
+            distill += d * d
+            let inside = mu[k] >= -1 && mu[k] <= 1
+            dMu[k] = alpha * 2 * d / denom + (inside ? dMu[k] : 0)
+        }
+        distill /= denom
+        oneStep!.backward(p, grads: g, rows: B, dOutput: dMu, inputGrad: false, parallel: parallel)
+        let qTerm = -lambda * meanQ
+        return ActorResult(loss: flowLoss + alpha * distill + qTerm, flowLoss: flowLoss, distillLoss: distill, qTerm: qTerm,
+                           lambda: lambda, clipped: clipped)
+    }
+
+    /// FBRAC's actor loss: mean‖v_ψ(s, x_t, t) − (a − x_0)‖² − η·λ·mean_b mean_i Q_i(s, a_ψ(s, z)),
+    /// a_ψ the K-step Euler action (clipped), differentiated through every step; λ as FQL's.
+    /// Writes ∂/∂ψ into `actorParams.grads`.
+    public func fbracActorLoss(s: UnsafePointer<T>, a: UnsafePointer<T>, x0: UnsafePointer<T>, t: UnsafePointer<T>,
+                               z: UnsafePointer<T>, eta: T, normalizeQ: Bool, lambda fixed: T? = nil,
+                               parallel: Bool = false) -> ActorResult {
+        precondition(algo == .fbrac)
+        let B = rows, A = actDim
+        let p = actorParams.values, g = actorParams.grads
+        let flowLoss = flow.bcLoss(p, grads: g, s: s, a: a, x0: x0, t: t, count: B, parallel: parallel)
+        flow.sample(p, s: s, z: z, count: B, derivatives: true, parallel: parallel, into: aPi)
+        let last = flow.xs + flow.steps * flow.rows * A
+        var clipped = 0
+        for k in 0..<(B * A) where last[k] < -1 || last[k] > 1 { clipped += 1 }
+        let (meanQ, lambda) = qGradient(s: s, a: aPi, weight: eta, normalizeQ: normalizeQ, fixed: fixed, parallel: parallel)
+        flow.backward(p, grads: g, scratch: scratch, dAction: dMu, count: B, parallel: parallel)
+        let qTerm = -eta * lambda * meanQ
+        return ActorResult(loss: flowLoss + qTerm, flowLoss: flowLoss, distillLoss: 0, qTerm: qTerm, lambda: lambda, clipped: clipped)
+    }
+
+    /// mean_b mean_i Q_i(s, a) and λ (1/sg(mean_b |mean_i Q_i|) with `normalizeQ`, else 1, or
+    /// `fixed`); writes ∂(−weight·λ·mean Q)/∂a into ``dMu``.
+    private func qGradient(s: UnsafePointer<T>, a: UnsafePointer<T>, weight: T, normalizeQ: Bool, fixed: T?,
+                           parallel: Bool) -> (meanQ: T, lambda: T) {
+        let B = rows, A = actDim, O = obsDim
+        critics.setInput(rows: B, s: s, a: a)
         let critics = self.critics, cv = criticParams.values
         Workers.pair(parallel) { critics.forward(cv, rows: B, only: $0, derivatives: true) }
         var meanQ: T = 0, meanAbs: T = 0
@@ -181,24 +213,13 @@ public final class FQLNets<T: NetScalar> {
         meanQ /= T(B); meanAbs /= T(B)
         let lambda = fixed ?? (normalizeQ ? 1 / Swift.max(meanAbs, T(1e-8)) : 1)
         let dq = dQ
-        for b in 0..<B { dq[b] = -lambda / (2 * T(B)) }
+        for b in 0..<B { dq[b] = -weight * lambda / (2 * T(B)) }
         Workers.pair(parallel) { critics.nets[$0].backward(cv, grads: nil, rows: B, dOutput: dq, inputGrad: true) }
-        var distill: T = 0
         let w = O + A
         for b in 0..<B {
-            for j in 0..<A {
-                let k = b * A + j, d = mu[k] - target[k]
-                distill += d * d
-                let inside = mu[k] >= -1 && mu[k] <= 1
-                let dQa = critics.nets[0].dInput[b * w + O + j] + critics.nets[1].dInput[b * w + O + j]
-                dMu[k] = alpha * 2 * d / denom + (inside ? dQa : 0)
-            }
+            for j in 0..<A { dMu[b * A + j] = critics.nets[0].dInput[b * w + O + j] + critics.nets[1].dInput[b * w + O + j] }
         }
-        distill /= denom
-        oneStep.backward(p, grads: g, rows: B, dOutput: dMu, inputGrad: false, parallel: parallel)
-        let qTerm = -lambda * meanQ
-        return ActorResult(loss: flowLoss + alpha * distill + qTerm, flowLoss: flowLoss, distillLoss: distill, qTerm: qTerm,
-                           lambda: lambda, clipped: clipped)
+        return (meanQ, lambda)
     }
 
     /// φ' ← τφ + (1 − τ)φ'.
@@ -208,8 +229,14 @@ public final class FQLNets<T: NetScalar> {
 
     /// GEMM multiply–adds of one update (critic step, then actor step).
     var macs: Double {
-        let b = Double(rows), mo = Double(oneStep.spec.macsPerRow), mf = Double(flow.spec.macsPerRow)
+        let b = Double(rows), mf = Double(flow.spec.macsPerRow), K = Double(flow.steps)
         let mc = Double(critics.nets[0].spec.macsPerRow)
+        guard let oneStep else {
+            // Next actions (K steps), target critics, online fwd + bwd; flow loss fwd + bwd, the
+            // chain fwd + bwd, critics fwd + input-gradient bwd.
+            return K * b * mf + 2 * b * mc + 2 * 3 * b * mc + 3 * b * mf + 3 * K * b * mf + 2 * b * mc + 2 * 2 * b * mc
+        }
+        let mo = Double(oneStep.spec.macsPerRow), flowSteps = flow.steps
         let critic = b * mo + 2 * b * mc + 2 * 3 * b * mc                 // μ(s', z'), target critics, online fwd + bwd
         let actor = 3 * b * mf + Double(flowSteps) * b * mf                // flow fwd + bwd, Euler target
             + 3 * b * mo + 2 * b * mc + 2 * 2 * b * mc                     // μ fwd + bwd, critics fwd + input-gradient bwd
@@ -224,23 +251,14 @@ public final class FQLNets<T: NetScalar> {
         }
     }
 
-    private func setFlowInput(s: UnsafePointer<T>, x: UnsafePointer<T>, t: T, count: Int) {
-        let O = obsDim, A = actDim
-        for i in 0..<count {
-            let row = flowInput + i * (O + A + 1)
-            row.update(from: s + i * O, count: O)
-            (row + O).update(from: x + i * A, count: A)
-            row[O + A] = t
-        }
-    }
-
-    @inline(__always) static func clip(_ v: T) -> T { v < -1 ? -1 : (v > 1 ? 1 : v) }
 }
 
-/// FQL as a ``Learner`` (arXiv 2502.02538, Algorithm 1): each update computes the critic's
-/// and the actor's gradients from the same parameters (the critic is read by the actor loss
-/// before its own step, as FQL's joint loss), then one Adam step each and a Polyak step of the
-/// target critics. Evaluation samples the one-step policy: a = clip(μ_ω(s, z), −1, 1).
+/// FQL and FBRAC as ``Learner``s (arXiv 2502.02538, Algorithm 1): each update computes the
+/// critic's and the actor's gradients from the same parameters (the critic is read by the
+/// actor loss before its own step, as FQL's joint loss), then one Adam step each and a Polyak
+/// step of the target critics. Evaluation: FQL samples the one-step policy,
+/// a = clip(μ_ω(s, z), −1, 1); FBRAC integrates its flow in one Euler step (arXiv 2508.13904
+/// Table 2's "FBRAC (1)"; ``makeSampler(maxRows:flowSteps:)`` takes more).
 public final class FQLAgent: ConfigurableLearner {
     public let config: OFQLConfig
     public let obsDim: Int, actDim: Int
@@ -278,15 +296,17 @@ public final class FQLAgent: ConfigurableLearner {
          ParameterSet(nets.criticTarget, rename: ("critic.", "critic_target."))]
     }
 
-    /// The one-step policy (FQL's evaluation).
+    /// FQL's one-step policy; FBRAC's flow in one Euler step.
     public func makeSampler(maxRows: Int) -> PolicySampler { makeSampler(maxRows: maxRows, flowSteps: nil) }
 
-    /// With `flowSteps`, the BC flow integrated in that many Euler steps instead (the multi-step
-    /// flow-matching policy FQL distils from; no Q in its actions).
+    /// With `flowSteps`, the flow integrated in that many Euler steps instead (FQL: the BC flow
+    /// it distils from, no Q in its actions; FBRAC: its policy with as many steps as trained).
     public func makeSampler(maxRows: Int, flowSteps: Int?) -> PolicySampler {
         let specs = FQLNets<Float>.specs(obsDim: obsDim, actDim: actDim, config: config)
-        return PolicySampler(architecture: .fql(oneStep: specs.oneStep, flow: specs.flow, flowSteps: flowSteps),
-                             source: nets.actorParams, normalizer: normalizer, obsDim: obsDim, actDim: actDim, maxRows: maxRows)
+        let arch: PolicySampler.Architecture = config.algo == .fql
+            ? .fql(oneStep: specs.oneStep, flow: specs.flow, flowSteps: flowSteps) : .flow(specs.flow, steps: flowSteps ?? 1)
+        return PolicySampler(architecture: arch, source: nets.actorParams, normalizer: normalizer, obsDim: obsDim, actDim: actDim,
+                             maxRows: maxRows)
     }
 
     public var gemmFlopsPerUpdate: Double { 2 * nets.macs }
@@ -297,7 +317,7 @@ public final class FQLAgent: ConfigurableLearner {
         let parallel = workers >= 2 && BLASRuntime.threads == 1
         normalizer.apply(batch.observations, into: sN, rows: B)
         normalizer.apply(batch.nextObservations, into: s2N, rows: B)
-        // Noise in a fixed order: z' (next actions), x_0 and t (flow matching), z (one-step).
+        // Noise in a fixed order: z' (next actions), x_0 and t (flow matching), z (the actor's action).
         rng.fillNormal(zNext, count: B * actDim)
         rng.fillNormal(x0, count: B * actDim)
         rng.fillUniform(t, count: B, 0, 1)
@@ -307,8 +327,11 @@ public final class FQLAgent: ConfigurableLearner {
                                  gamma: Float(config.gamma), rewardScale: Float(config.rewardScale),
                                  rewardShift: Float(config.rewardShift), aggregation: config.qAggregation, parallel: parallel)
         guard cr.loss.isFinite else { throw TrainingError.diverged(step: step, what: "critic loss is \(cr.loss)") }
-        let ar = nets.actorLoss(s: sN, a: batch.actions, x0: x0, t: t, z: z, alpha: Float(config.fqlAlpha),
-                                normalizeQ: config.normalizeQLoss, parallel: parallel)
+        let ar = config.algo == .fql
+            ? nets.actorLoss(s: sN, a: batch.actions, x0: x0, t: t, z: z, alpha: Float(config.fqlAlpha),
+                             normalizeQ: config.normalizeQLoss, parallel: parallel)
+            : nets.fbracActorLoss(s: sN, a: batch.actions, x0: x0, t: t, z: z, eta: Float(config.eta),
+                                  normalizeQ: config.normalizeQLoss, parallel: parallel)
         guard ar.loss.isFinite else {
             throw TrainingError.diverged(step: step, what: "actor loss is \(ar.loss) (flow \(ar.flowLoss), distill \(ar.distillLoss), Q term \(ar.qTerm))")
         }

@@ -112,7 +112,7 @@ public enum Learners {
             return try TD3BCAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
         case .iql:
             return try IQLAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
-        case .fql:
+        case .fql, .fbrac:
             return try FQLAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)
         case .dql:
             return try DQLAgent.create(config: config, obsDim: obsDim, actDim: actDim, seed: seed, normalizer: normalizer)

@@ -4,7 +4,8 @@
 /// OFQL: a = clip(ε − u_θ'(ε, 0, 1; s), −1, 1) with caller-supplied noise ε (one row per
 /// episode, so an episode's actions do not depend on what else shares its batch);
 /// deterministic MLP policies: a = squash(f(s)) (BC: clip to [−1, 1]; TD3+BC: tanh), noise
-/// ignored; FQL: a = clip(μ(s, z), −1, 1), or the BC flow's K-step Euler integration from z.
+/// ignored; FQL: a = clip(μ(s, z), −1, 1), or the BC flow's K-step Euler integration from z;
+/// FBRAC: its flow policy's Euler integration; DQL: the K-step DDPM chain or one DDIM step.
 /// θ' is the EMA policy when the config keeps one.
 public final class PolicySampler {
     /// How a deterministic MLP policy's output becomes an action.
@@ -18,6 +19,8 @@ public final class PolicySampler {
         /// FQL's one-step policy μ(s, z) (`policy.body.*`) and BC flow v(s, x, t)
         /// (`flow.body.*`); `flowSteps` nil samples μ, else that many Euler steps of v.
         case fql(oneStep: MLPSpec, flow: MLPSpec, flowSteps: Int?)
+        /// A flow policy v(s, x, t) (`policy.body.*`) integrated with `steps` Euler steps (FBRAC).
+        case flow(MLPSpec, steps: Int)
         /// DQL's ε-network (`policy.time_mlp.*`, `policy.body.*`): the K-step DDPM chain, or
         /// with `ddim1` one DDIM step from x_K.
         case diffusion(DiffusionPolicySpec, ddim1: Bool)
@@ -26,7 +29,7 @@ public final class PolicySampler {
     public let actDim: Int
     public let architecture: Architecture
     /// Whether ``sample(observations:count:noise:into:)`` reads its noise (OFQL's ε, FQL's z).
-    public var needsNoise: Bool { bc == nil || fql != nil }
+    public var needsNoise: Bool { bc == nil || flow != nil }
     /// Standard normals per sampled row: actDim, or K·actDim for the DDPM chain (x_K and the
     /// noise of steps K − 1 … 1).
     public var noiseDim: Int {
@@ -40,16 +43,17 @@ public final class PolicySampler {
     let net: AverageVelocityNet<Float>?
     /// The MLP that maps the (normalised) observation, with the noise for FQL, to the action.
     let bc: MLP<Float>?
-    /// FQL: the flow net and the Euler step count (nil: one-step μ).
-    let fql: (flow: MLP<Float>, steps: Int?)?
+    /// FQL's BC flow or FBRAC's policy, and whether actions come from it (else from FQL's μ).
+    let flow: EulerFlow<Float>?
+    let sampleFlow: Bool
     /// DQL's chain.
     let diffusion: DiffusionChain<Float>?
     let work: Workspace
     let s, r, t: UnsafeMutablePointer<Float>
     /// Scratch for callers that draw the noise themselves (maxRows × noiseDim).
     let noiseScratch: UnsafeMutablePointer<Float>
-    /// FQL: the network input [s, z] or [s, x, t] and the Euler state.
-    let input, x: UnsafeMutablePointer<Float>
+    /// FQL: the one-step policy's input [s, z].
+    let input: UnsafeMutablePointer<Float>
     /// The policy body's weights packed for small batches (nil with LayerNorm), from ``params``,
     /// which never changes after init.
     let packed: PackedWeights?
@@ -77,16 +81,21 @@ public final class PolicySampler {
         switch architecture {
         case .meanFlow(let spec):
             net = AverageVelocityNet(spec, prefix: "policy", layout: &layout, maxRows: self.maxRows)
-            bc = nil; fql = nil; diffusion = nil
+            bc = nil; flow = nil; diffusion = nil; sampleFlow = false
         case .deterministic(let spec, _):
-            net = nil; fql = nil; diffusion = nil
+            net = nil; flow = nil; diffusion = nil; sampleFlow = false
             bc = MLP(spec, prefix: "policy.body", layout: &layout, maxRows: self.maxRows)
-        case .fql(let oneStep, let flow, let steps):
-            net = nil; diffusion = nil
+        case .fql(let oneStep, let flowSpec, let steps):
+            net = nil; diffusion = nil; sampleFlow = steps != nil
             bc = MLP(oneStep, prefix: "policy.body", layout: &layout, maxRows: self.maxRows)
-            fql = (MLP(flow, prefix: "flow.body", layout: &layout, maxRows: self.maxRows), steps)
+            flow = EulerFlow(flowSpec, obsDim: obsDim, actDim: actDim, steps: steps ?? 1, prefix: "flow.body", layout: &layout,
+                             rows: self.maxRows)
+        case .flow(let spec, let steps):
+            net = nil; bc = nil; diffusion = nil; sampleFlow = true
+            flow = EulerFlow(spec, obsDim: obsDim, actDim: actDim, steps: steps, prefix: "policy.body", layout: &layout,
+                             rows: self.maxRows)
         case .diffusion(let spec, _):
-            net = nil; bc = nil; fql = nil
+            net = nil; bc = nil; flow = nil; sampleFlow = false
             diffusion = DiffusionChain(spec, layout: &layout, rows: self.maxRows)
         }
         precondition(layout == source.layout, "sampler layout differs from the policy's")
@@ -97,10 +106,9 @@ public final class PolicySampler {
         r = work.alloc(self.maxRows)
         t = work.alloc(self.maxRows, value: 1)
         noiseScratch = work.alloc(self.maxRows * (diffusion?.noiseWidth ?? actDim))
-        input = work.alloc(fql == nil ? 1 : self.maxRows * (obsDim + actDim + 1))
-        x = work.alloc(fql == nil ? 1 : self.maxRows * actDim)
+        input = work.alloc(flow == nil ? 1 : self.maxRows * (obsDim + actDim))
         let body: MLP<Float>
-        if let f = fql { body = f.steps == nil ? bc! : f.flow } else { body = diffusion?.body ?? net?.body ?? bc! }
+        if let flow { body = sampleFlow ? flow.net : bc! } else { body = diffusion?.body ?? net?.body ?? bc! }
         packed = body.spec.layerNorm || diffusion != nil ? nil : body.packWeights(params.values)
     }
 
@@ -133,8 +141,15 @@ public final class PolicySampler {
             }
             return
         }
-        if let fql {
-            sampleFQL(p, flow: fql.flow, steps: fql.steps, count: count, noise: noise, packed: packed, into: out)
+        if let flow, sampleFlow {
+            flow.sample(p, s: s, z: noise, count: count, derivatives: false, packed: packed, parallel: parallel, into: out)
+            return
+        }
+        if flow != nil, let bc {
+            // FQL's one-step policy: a = clip(μ(s, z), −1, 1).
+            FQLNets<Float>.concat(s, obsDim, noise, actDim, rows: count, into: input)
+            if let packed { bc.forwardPacked(packed, input: input, rows: count) } else { bc.forward(p, input: input, rows: count, derivatives: false) }
+            for k in 0..<(count * actDim) { out[k] = EulerFlow<Float>.clip(bc.output[k]) }
             return
         }
         if let bc {
@@ -158,33 +173,5 @@ public final class PolicySampler {
             let x = noise[k] - u[k]
             out[k] = x < -1 ? -1 : (x > 1 ? 1 : x)
         }
-    }
-
-    /// FQL: a = clip(μ(s, z), −1, 1), or the flow's Euler integration x ← x + v(s, x, k/K)/K
-    /// from x = z, clipped (FQL's `compute_flow_actions`).
-    private func sampleFQL(_ p: UnsafePointer<Float>, flow: MLP<Float>, steps: Int?, count: Int, noise: UnsafePointer<Float>,
-                           packed: PackedWeights?, into out: UnsafeMutablePointer<Float>) {
-        let O = obsDim, A = actDim
-        func run(_ net: MLP<Float>) {
-            if let packed { net.forwardPacked(packed, input: input, rows: count) } else { net.forward(p, input: input, rows: count, derivatives: false) }
-        }
-        guard let K = steps else {
-            FQLNets<Float>.concat(s, O, noise, A, rows: count, into: input)
-            run(bc!)
-            for k in 0..<(count * A) { out[k] = FQLNets<Float>.clip(bc!.output[k]) }
-            return
-        }
-        x.update(from: noise, count: count * A)
-        for k in 0..<K {
-            for i in 0..<count {
-                let row = input + i * (O + A + 1)
-                row.update(from: s + i * O, count: O)
-                (row + O).update(from: x + i * A, count: A)
-                row[O + A] = Float(k) / Float(K)
-            }
-            run(flow)
-            for i in 0..<(count * A) { x[i] += flow.output[i] / Float(K) }
-        }
-        for k in 0..<(count * A) { out[k] = FQLNets<Float>.clip(x[k]) }
     }
 }

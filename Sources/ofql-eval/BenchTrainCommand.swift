@@ -53,7 +53,7 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Observation dimension.") var obsDim = 8
     @Option(help: "Action dimension.") var actDim = 2
     @Flag(inversion: .prefixedNo, help: "Also measure the shipping default config on hopper's shapes.") var defaultConfig = true
-    @Option(help: "Other learners measured after OFQL, comma-separated (bc, td3bc, iql, fql, dql; empty: none).") var baselines = "bc,td3bc,iql,fql,dql"
+    @Option(help: "Other learners measured after OFQL, comma-separated (bc, td3bc, iql, fql, fbrac, dql; empty: none).") var baselines = "bc,td3bc,iql,fql,fbrac,dql"
 
     /// Peer figures (steps/s, 2-core CPU, quiet machine) from shared/anchors/RESULTS.md §4.
     static let peers: [String: (jax: Double, torch: Double)] = ["256x3": (97, 49), "512x4": (23, 15)]

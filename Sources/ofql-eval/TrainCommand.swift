@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation, noise and minibatches.") var seed: UInt64 = 0
     @Option(help: "Output folder.") var out: String
     @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
-    @Option(help: "Learner: ofql, bc, td3bc, iql, fql or dql (overrides the config's algo; unset keys take that algorithm's defaults).") var algo: String?
+    @Option(help: "Learner: ofql, bc, td3bc, iql, fql, fbrac or dql (overrides the config's algo; unset keys take that algorithm's defaults).") var algo: String?
     @Option(help: "Steps between metric lines.") var logEvery = 1000
     @Option(help: "Steps between checkpoints.") var checkpointEvery = 50_000
     @Option(help: "BLAS threads for the learner.") var threads = 2

@@ -205,7 +205,7 @@ struct PersistenceTests {
         #expect(infMsg.contains("actions"))
     }
 
-    @Test(arguments: [Algorithm.ofql, Algorithm.td3bc, Algorithm.fql, Algorithm.dql])
+    @Test(arguments: [Algorithm.ofql, Algorithm.td3bc, Algorithm.fql, Algorithm.fbrac, Algorithm.dql])
     func divergenceIsReportedAndNothingIsApplied(_ algo: Algorithm) throws {
         var cfg = tinyConfig(algo)
         cfg.normalizeObservations = false
