@@ -154,8 +154,9 @@ final class DiffusionChain<T: NetScalar> {
     /// i, x̂_0 = clip(√(1/ᾱ_i)·x − √(1/ᾱ_i − 1)·ε_θ(x, i, s), −1, 1), x ← coef1_i·x̂_0 + coef2_i·x
     /// + σ_i·z (no z at i = 0); the action is clip(x, −1, 1). With `derivatives` every step keeps
     /// what ``backward(_:grads:scratch:dAction:count:)`` needs.
+    /// `packed` (the body's packed weights) serves small inference batches.
     func sample(_ params: UnsafePointer<T>, s: UnsafePointer<T>, noise: UnsafePointer<T>, count: Int, derivatives: Bool,
-                parallel: Bool = false, into out: UnsafeMutablePointer<T>) {
+                packed: PackedWeights? = nil, parallel: Bool = false, into out: UnsafeMutablePointer<T>) {
         precondition(count <= rows)
         let K = spec.steps, A = spec.actDim, d = spec.embedDim, sc = schedule
         for r in 0..<count { (xs + r * A).update(from: noise + r * K * A, count: A) }
@@ -165,7 +166,7 @@ final class DiffusionChain<T: NetScalar> {
             let x = xs + n * rows * A, next = xs + (n + 1) * rows * A, input = inputs + n * rows * width
             fillInput(input, x: x, embedding: embeddings + n * d, perRow: false, s: s, count: count)
             let net = chain[n]
-            net.forward(params, input: input, rows: count, derivatives: derivatives, parallel: parallel)
+            runBody(net, params, input: input, count: count, derivatives: derivatives, packed: packed, parallel: parallel)
             let ra = T(sc.recipSqrtAC[i]), rm = T(sc.recipm1SqrtAC[i]), c1 = T(sc.coef1[i]), c2 = T(sc.coef2[i])
             let sg = T(sc.sigma[i]), xr = xRecon + n * rows * A
             for r in 0..<count {
@@ -185,14 +186,23 @@ final class DiffusionChain<T: NetScalar> {
     /// 2508.13904 Table 2): a = clip(√(1/ᾱ)·x_K − √(1/ᾱ − 1)·ε_θ(x_K, K − 1, s), −1, 1),
     /// x_K = the first actDim noise values of each row (row stride `noiseStride`).
     func ddim1(_ params: UnsafePointer<T>, s: UnsafePointer<T>, noise: UnsafePointer<T>, noiseStride: Int, count: Int,
-               into out: UnsafeMutablePointer<T>) {
+               packed: PackedWeights? = nil, into out: UnsafeMutablePointer<T>) {
         let K = spec.steps, A = spec.actDim, i = K - 1, sc = schedule
         for r in 0..<count { (xs + r * A).update(from: noise + r * noiseStride, count: A) }
         stepEmbedding(params, step: 0)
         fillInput(inputs, x: xs, embedding: embeddings, perRow: false, s: s, count: count)
-        chain[0].forward(params, input: inputs, rows: count, derivatives: false)
+        runBody(chain[0], params, input: inputs, count: count, derivatives: false, packed: packed, parallel: false)
         let ra = T(sc.recipSqrtAC[i]), rm = T(sc.recipm1SqrtAC[i])
         for k in 0..<(count * A) { out[k] = DiffusionChain.clip(ra * xs[k] - rm * chain[0].output[k]) }
+    }
+
+    private func runBody(_ net: MLP<T>, _ params: UnsafePointer<T>, input: UnsafePointer<T>, count: Int, derivatives: Bool,
+                         packed: PackedWeights?, parallel: Bool) {
+        if let packed, !derivatives, let fm = net as? MLP<Float> {
+            fm.forwardPacked(packed, input: UnsafeRawPointer(input).assumingMemoryBound(to: Float.self), rows: count)
+        } else {
+            net.forward(params, input: input, rows: count, derivatives: derivatives, parallel: parallel)
+        }
     }
 
     /// Back-propagates ∂L/∂action (after the final clip) of the last ``sample`` with

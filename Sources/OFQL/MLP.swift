@@ -328,16 +328,41 @@ public final class PackedWeights {
     let panels: [UnsafeMutablePointer<Float>]
     let biases: [UnsafeMutablePointer<Float>]
 
-    init<T: NetScalar>(_ mlp: MLP<T>, params: UnsafePointer<Float>) {
+    /// Input columns of the first layer (the network's input width unless a constant tail was
+    /// folded into the first bias).
+    let inputWidth: Int
+
+    /// With `constantTail`, the last `constantTail.count` input columns are fixed at those
+    /// values: W₀'s tail columns times them are added to the first bias once, and the packed
+    /// first layer reads only the leading columns (OFQL's one-step sampling at r = 0, t = 1:
+    /// its time embeddings are constants, arXiv 2508.13904 eq. 8).
+    init<T: NetScalar>(_ mlp: MLP<T>, params: UnsafePointer<Float>, constantTail: [Float] = []) {
         precondition(T.self == Float.self, "packed inference is Float only")
         precondition(!mlp.spec.layerNorm, "packed inference has no LayerNorm path")
+        precondition(constantTail.count < mlp.dims[0], "the constant tail must leave input columns")
         var p: [UnsafeMutablePointer<Float>] = [], b: [UnsafeMutablePointer<Float>] = []
+        inputWidth = mlp.dims[0] - constantTail.count
         for l in 0..<(mlp.dims.count - 1) {
             let din = mlp.dims[l], dout = mlp.dims[l + 1]
-            let panel = UnsafeMutablePointer<Float>.allocate(capacity: ofk_packed_size(dout, din))
-            ofk_pack_panels(params + mlp.wOff[l], dout, din, panel)
+            let w = params + mlp.wOff[l]
             let bias = UnsafeMutablePointer<Float>.allocate(capacity: dout)
             bias.update(from: params + mlp.bOff[l], count: dout)
+            let k = l == 0 ? inputWidth : din
+            let panel = UnsafeMutablePointer<Float>.allocate(capacity: ofk_packed_size(dout, k))
+            if l == 0 && !constantTail.isEmpty {
+                // Fold the tail (in Double) and pack the leading columns.
+                let lead = UnsafeMutablePointer<Float>.allocate(capacity: dout * k)
+                for o in 0..<dout {
+                    var acc = Double(bias[o])
+                    for (j, v) in constantTail.enumerated() { acc += Double(w[o * din + k + j]) * Double(v) }
+                    bias[o] = Float(acc)
+                    (lead + o * k).update(from: w + o * din, count: k)
+                }
+                ofk_pack_panels(lead, dout, k, panel)
+                lead.deallocate()
+            } else {
+                ofk_pack_panels(w, dout, din, panel)
+            }
             p.append(panel); b.append(bias)
         }
         panels = p; biases = b
@@ -349,6 +374,12 @@ extension MLP where T == Float {
     /// Packs this network's weights in `params` for ``forwardPacked(_:input:rows:)``.
     public func packWeights(_ params: UnsafePointer<Float>) -> PackedWeights { PackedWeights(self, params: params) }
 
+    /// Packs the weights with the last input columns fixed at `constantTail` (folded into the
+    /// first bias; ``forwardPacked(_:input:rows:)`` then reads rows of the leading columns only).
+    public func packWeights(_ params: UnsafePointer<Float>, constantTail: [Float]) -> PackedWeights {
+        PackedWeights(self, params: params, constantTail: constantTail)
+    }
+
     /// Inference forward over `rows` rows with packed weights: no BLAS call and no re-packing,
     /// so small batches (1–32 rows of policy inference) run at the arithmetic's speed; each
     /// row's output does not depend on the others (see ``ofk_gemm_packed``). The result lands
@@ -359,7 +390,7 @@ extension MLP where T == Float {
         precondition(packed.panels.count == dims.count - 1, "packed weights are for another network")
         var x = input
         for l in 0..<(dims.count - 1) {
-            let din = dims[l], dout = dims[l + 1]
+            let din = l == 0 ? packed.inputWidth : dims[l], dout = dims[l + 1]
             let isOut = l == dims.count - 2
             let h = isOut ? output : pre[l]
             ofk_gemm_packed(x, rows, din, din, packed.panels[l], dout, packed.biases[l], h, dout)

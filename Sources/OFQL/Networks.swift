@@ -144,7 +144,7 @@ public final class AverageVelocityNet<T: NetScalar> {
     public func forward(_ params: UnsafePointer<T>, rows: Int, tangentRows: Int = 0,
                         s: UnsafePointer<T>, z: UnsafePointer<T>, r: UnsafePointer<T>, t: UnsafePointer<T>,
                         zDot: UnsafePointer<T>? = nil, rDot: UnsafePointer<T>? = nil, tDot: UnsafePointer<T>? = nil,
-                        derivatives: Bool = true, parallel: Bool = false, packed: PackedWeights? = nil) {
+                        derivatives: Bool = true, parallel: Bool = false) {
         let obs = spec.obsDim, act = spec.actDim, width = spec.bodyInputDim
         let total = rows + tangentRows
         precondition(total <= maxRows, "policy rows \(total) exceed workspace \(maxRows)")
@@ -191,10 +191,6 @@ public final class AverageVelocityNet<T: NetScalar> {
                 (row + act + obs + d).update(from: er + i * d, count: d)
             }
         }
-        if let packed, tangentRows == 0, !derivatives, let fbody = body as? MLP<Float> {
-            fbody.forwardPacked(packed, input: UnsafeRawPointer(bodyInput).assumingMemoryBound(to: Float.self), rows: rows)
-            return
-        }
         body.forward(params, input: bodyInput, rows: rows, tangentRows: tangentRows, derivatives: derivatives, parallel: parallel)
     }
 
@@ -217,9 +213,35 @@ public final class AverageVelocityNet<T: NetScalar> {
         }
     }
 
-    /// One row at batch size 1 (gemv path, or the packed body weights when given; raw or sinusoidal).
-    public func forwardRow(_ params: UnsafePointer<T>, s: UnsafePointer<T>, z: UnsafePointer<T>, r: T, t: T,
-                           packed: PackedWeights? = nil) {
+    /// The body input's columns that do not depend on (r, t), row by row into `out`: [s, z]
+    /// (raw) or [z, s] (sinusoidal); the time columns follow them in the full input.
+    public func leadingInput(s: UnsafePointer<T>, z: UnsafePointer<T>, rows: Int, into out: UnsafeMutablePointer<T>) {
+        let obs = spec.obsDim, act = spec.actDim, w = obs + act
+        for i in 0..<rows {
+            let row = out + i * w
+            if spec.timeInput == .raw {
+                row.update(from: s + i * obs, count: obs); (row + obs).update(from: z + i * act, count: act)
+            } else {
+                row.update(from: z + i * act, count: act); (row + act).update(from: s + i * obs, count: obs)
+            }
+        }
+    }
+
+    /// The body input's time columns at fixed (r, t): [r, t] (raw) or [e_t(t), e_r(r)] through
+    /// the embedding MLPs (sinusoidal).
+    public func timeColumns(_ params: UnsafePointer<T>, r: T, t: T) -> [T] {
+        switch spec.timeInput {
+        case .raw: return [r, t]
+        case .sinusoidal:
+            sinusoid!.features(t, into: tIn); sinusoid!.features(r, into: rIn)
+            tEmbed!.forwardRow(params, input: tIn); rEmbed!.forwardRow(params, input: rIn)
+            let d = spec.timeEmbeddingDim
+            return Array(UnsafeBufferPointer(start: tEmbed!.output, count: d)) + Array(UnsafeBufferPointer(start: rEmbed!.output, count: d))
+        }
+    }
+
+    /// One row at batch size 1 (gemv path; raw or sinusoidal).
+    public func forwardRow(_ params: UnsafePointer<T>, s: UnsafePointer<T>, z: UnsafePointer<T>, r: T, t: T) {
         let obs = spec.obsDim, act = spec.actDim
         switch spec.timeInput {
         case .raw:
@@ -234,10 +256,6 @@ public final class AverageVelocityNet<T: NetScalar> {
             (bodyInput + act).update(from: s, count: obs)
             (bodyInput + act + obs).update(from: tEmbed!.output, count: d)
             (bodyInput + act + obs + d).update(from: rEmbed!.output, count: d)
-        }
-        if let packed, let fbody = body as? MLP<Float> {
-            fbody.forwardPacked(packed, input: UnsafeRawPointer(bodyInput).assumingMemoryBound(to: Float.self), rows: 1)
-            return
         }
         body.forwardRow(params, input: bodyInput)
     }

@@ -52,7 +52,7 @@ public final class PolicySampler {
     let s, r, t: UnsafeMutablePointer<Float>
     /// Scratch for callers that draw the noise themselves (maxRows × noiseDim).
     let noiseScratch: UnsafeMutablePointer<Float>
-    /// FQL: the one-step policy's input [s, z].
+    /// The packed path's input: FQL's [s, z], OFQL's time-free columns.
     let input: UnsafeMutablePointer<Float>
     /// The policy body's weights packed for small batches (nil with LayerNorm), from ``params``,
     /// which never changes after init.
@@ -106,10 +106,18 @@ public final class PolicySampler {
         r = work.alloc(self.maxRows)
         t = work.alloc(self.maxRows, value: 1)
         noiseScratch = work.alloc(self.maxRows * (diffusion?.noiseWidth ?? actDim))
-        input = work.alloc(flow == nil ? 1 : self.maxRows * (obsDim + actDim))
+        input = work.alloc(self.maxRows * (obsDim + actDim))
         let body: MLP<Float>
         if let flow { body = sampleFlow ? flow.net : bc! } else { body = diffusion?.body ?? net?.body ?? bc! }
-        packed = body.spec.layerNorm || diffusion != nil ? nil : body.packWeights(params.values)
+        if body.spec.layerNorm {
+            packed = nil
+        } else if let net {
+            // One-step sampling always runs at r = 0, t = 1: the time columns are constants,
+            // folded into the first layer's bias.
+            packed = body.packWeights(params.values, constantTail: net.timeColumns(params.values, r: 0, t: 1))
+        } else {
+            packed = body.packWeights(params.values)
+        }
     }
 
     /// An independent copy (own weights and buffers) for another thread.
@@ -135,9 +143,9 @@ public final class PolicySampler {
         let packed = p == UnsafePointer(params.values) && count <= Self.packedRowLimit ? self.packed : nil
         if let diffusion {
             if case .diffusion(_, true) = architecture {
-                diffusion.ddim1(p, s: s, noise: noise, noiseStride: actDim, count: count, into: out)
+                diffusion.ddim1(p, s: s, noise: noise, noiseStride: actDim, count: count, packed: packed, into: out)
             } else {
-                diffusion.sample(p, s: s, noise: noise, count: count, derivatives: false, parallel: parallel, into: out)
+                diffusion.sample(p, s: s, noise: noise, count: count, derivatives: false, packed: packed, parallel: parallel, into: out)
             }
             return
         }
@@ -163,10 +171,13 @@ public final class PolicySampler {
             return
         }
         let net = net!
-        if count == 1 {
-            net.forwardRow(p, s: s, z: noise, r: 0, t: 1, packed: packed)
+        if let packed {
+            net.leadingInput(s: s, z: noise, rows: count, into: input)
+            net.body.forwardPacked(packed, input: input, rows: count)
+        } else if count == 1 {
+            net.forwardRow(p, s: s, z: noise, r: 0, t: 1)
         } else {
-            net.forward(p, rows: count, s: s, z: noise, r: r, t: t, derivatives: false, parallel: parallel, packed: packed)
+            net.forward(p, rows: count, s: s, z: noise, r: r, t: t, derivatives: false, parallel: parallel)
         }
         let u = net.output
         for k in 0..<(count * actDim) {

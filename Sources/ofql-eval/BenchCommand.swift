@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks printing min/median/max as JSON lines.",
         subcommands: [BenchGemmCommand.self, BenchEnvsCommand.self, BenchRolloutCommand.self, BenchTrainCommand.self,
-                      BenchPolicyCommand.self, BenchLoadCommand.self]
+                      BenchPolicyCommand.self, BenchLoadCommand.self, BenchDecideCommand.self]
     )
 }
 

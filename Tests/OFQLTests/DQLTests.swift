@@ -105,7 +105,8 @@ struct DQLTests {
             } else {
                 chain.sample(agent.nets.actorParams.values, s: s, noise: z, count: n, derivatives: false, into: &want)
             }
-            #expect(out == want, "ddim1 \(ddim)")
+            // Small batches use packed weights (another summation order): equal to rounding.
+            for k in 0..<(n * 2) { #expect(abs(out[k] - want[k]) < 1e-5, "ddim1 \(ddim)") }
             #expect(out.allSatisfy { abs($0) <= 1 })
         }
     }

@@ -71,12 +71,16 @@ struct PackedInferenceTests {
         #expect(packed.panels[0][0] == before)
     }
 
-    @Test func samplerUsesItsOwnPackedCopyAndAgreesWithTheAgent() throws {
+    /// The packed copy folds the constant time columns (r = 0, t = 1: raw scalars or the
+    /// embedding MLPs' outputs) into the first bias; the BLAS path computes them per row.
+    @Test(arguments: [TimeInput.raw, .sinusoidal])
+    func samplerUsesItsOwnPackedCopyAndAgreesWithTheAgent(_ timeInput: TimeInput) throws {
         var cfg = OFQLConfig()
-        cfg.timeInput = .raw; cfg.batchSize = 4; cfg.policyEMA = false
+        cfg.timeInput = timeInput; cfg.batchSize = 4; cfg.policyEMA = false; cfg.timeEmbeddingDim = 8
+        if timeInput == .sinusoidal { cfg.hidden = [32, 32] }
         let agent = try OFQLAgent.create(config: cfg, obsDim: 5, actDim: 2, seed: 1)
         let sampler = agent.makeSampler(maxRows: 8)
-        #expect(sampler.packed != nil)
+        #expect(sampler.packed?.inputWidth == 7)
         var rng = Xoshiro(seed: 2)
         let obs = (0..<(8 * 5)).map { _ in Float(rng.normal()) }
         let noise = (0..<(8 * 2)).map { _ in Float(rng.normal()) }

@@ -11,17 +11,17 @@ let datasetsFolder = datasetsPath
 
 @Suite("Learned policies in the rollout engine")
 struct LearnedPolicyTests {
-    @Test("evaluating a saved checkpoint gives identical per-episode returns with 1 and 2 workers")
-    func checkpointWorkerInvariance() throws {
+    @Test("evaluating a saved checkpoint gives identical per-episode returns with 1 and 2 workers", arguments: Algorithm.allCases)
+    func checkpointWorkerInvariance(_ algo: Algorithm) throws {
         let spec = try EnvRegistry.spec(.hopper)
-        var cfg = OFQLConfig()
+        var cfg = OFQLConfig.defaults(for: algo)
         cfg.hidden = [64, 64]; cfg.criticHidden = [64, 64]; cfg.batchSize = 32
-        let agent = try OFQLAgent.create(config: cfg, obsDim: spec.observationDimension, actDim: spec.actionDimension, seed: 3)
+        let agent = try Learners.create(config: cfg, obsDim: spec.observationDimension, actDim: spec.actionDimension, seed: 3)
         let dir = URL(fileURLWithPath: makeTemporaryDirectory("ckpt"))
         defer { try? FileManager.default.removeItem(at: dir) }
         try Checkpoint.save(agent, to: dir, datasetID: "test", seed: 3, trainerRNG: nil, blasThreads: 1)
         let (policy, info) = try CheckpointPolicy.load(dir.path, lanes: 4)
-        #expect(info.obsDim == 11)
+        #expect(info.obsDim == 11 && info.config.algo == algo)
         let one = try RolloutEngine.run(spec: spec, policy: policy, options: RolloutOptions(episodes: 12, workers: 1, seed: 7, lanes: 4))
         let two = try RolloutEngine.run(spec: spec, policy: policy, options: RolloutOptions(episodes: 12, workers: 2, seed: 7, lanes: 4))
         #expect(one.episodes == two.episodes)
