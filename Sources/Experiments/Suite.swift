@@ -38,22 +38,41 @@ public struct SuitePlan: Codable, Sendable, Equatable {
     public var eval_modes: [EvalMode]?
 
     /// An evaluation mode of a plan: N one-step candidates at a noise temperature, picked by
-    /// softmax(β·min-Q) of the target critics.
+    /// softmax(β·min-Q) of the target critics; or, with `sampling`, another way to sample the
+    /// trained policy (``SamplingMode``: `ddim1` for DQL, `flow-K` for FQL's BC flow and FBRAC).
     public struct EvalMode: Codable, Sendable, Equatable {
-        public var candidates: Int
+        public var candidates: Int?
         public var noise_temperature: Double?
-        public var beta: Double
-        /// Algorithms it applies to (default: ofql, the learner with critics and a noise input).
+        public var beta: Double?
+        public var sampling: String?
+        /// Algorithms it applies to (default: ofql for candidate selection, the learners that
+        /// have the sampling mode otherwise).
         public var algos: [String]?
         public init(candidates: Int, noise_temperature: Double? = nil, beta: Double, algos: [String]? = nil) {
             self.candidates = candidates; self.noise_temperature = noise_temperature; self.beta = beta; self.algos = algos
         }
-        public var selection: CandidateSelection {
-            CandidateSelection(candidates: candidates, noiseTemperature: noise_temperature ?? 0.5, beta: beta)
+        public init(sampling: String, algos: [String]? = nil) { self.sampling = sampling; self.algos = algos }
+        /// The candidate selection (nil for a sampling mode).
+        public var selection: CandidateSelection? {
+            sampling != nil ? nil : CandidateSelection(candidates: candidates ?? 0, noiseTemperature: noise_temperature ?? 0.5, beta: beta ?? 0)
         }
-        /// The mode's name in tables and cell files (`select-50`).
-        public var name: String { selection.modeName }
-        public func applies(to algo: String) -> Bool { (algos ?? ["ofql"]).contains(algo) }
+        /// The mode's name in tables and cell files (`select-50`, `ddim1`, `flow-10`).
+        public var name: String { sampling ?? selection!.modeName }
+        public var defaultAlgos: [String] { sampling.map { SamplingMode.algorithms($0).map(\.rawValue) } ?? ["ofql"] }
+        public func applies(to algo: String) -> Bool { (algos ?? defaultAlgos).contains(algo) }
+        /// The algorithm name of this mode's rows: DQL + DDIM(1) is its own method (`dql-ddim1`,
+        /// arXiv 2508.13904 Table 2); other modes keep the trained algorithm's name.
+        public func rowAlgo(_ algo: String) -> String { sampling == "ddim1" ? "\(algo)-ddim1" : algo }
+        /// One sentence for the table's notes.
+        public var explanation: String {
+            if let sampling {
+                return sampling == "ddim1"
+                    ? "ddim1: a DQL checkpoint sampled with one DDIM step from x_K (DQL + DDIM(1), arXiv 2508.13904 Table 2), on the same episodes."
+                    : "\(sampling): the flow integrated in \(sampling.dropFirst(5)) Euler steps, on the same episodes."
+            }
+            let sel = selection!
+            return "\(name): the final checkpoint evaluated with \(sel.candidates) one-step candidates at noise temperature \(sel.noiseTemperature), picked by softmax(\(sel.beta)·min-Q) (arXiv 2508.13904, eq. 13), on the same episodes."
+        }
     }
 
     /// The evaluation modes that apply to `algo` (one-step sampling is always evaluated).
@@ -94,7 +113,18 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         if Set(seeds).count != seeds.count { throw RunError("plan: seeds repeat") }
         let modes = eval_modes ?? []
         for m in modes {
-            do { try m.selection.validate() } catch { throw RunError("plan: eval_modes: \(error)") }
+            if let sampling = m.sampling {
+                guard m.candidates == nil, m.beta == nil, m.noise_temperature == nil else {
+                    throw RunError("plan: eval_modes: '\(sampling)' is a sampling mode; candidates, beta and noise_temperature belong to candidate selection")
+                }
+                do { try SamplingMode.validate(sampling) } catch { throw RunError("plan: eval_modes: \(error)") }
+                for a in m.algos ?? [] where !m.defaultAlgos.contains(a) {
+                    throw RunError("plan: eval_modes: \(sampling) applies to \(m.defaultAlgos.joined(separator: " and ")), not '\(a)'")
+                }
+                continue
+            }
+            guard m.candidates != nil, m.beta != nil else { throw RunError("plan: eval_modes: candidate selection needs candidates and beta (or a sampling mode)") }
+            do { try m.selection!.validate() } catch { throw RunError("plan: eval_modes: \(error)") }
             for a in m.algos ?? ["ofql"] where a != "ofql" {
                 throw RunError("plan: eval_modes: candidate selection needs OFQL's noise input and critics; '\(a)' has no such mode")
             }
@@ -211,6 +241,8 @@ public struct CellRecord: Codable, Sendable, Equatable {
     public var steps_per_s: Double?
     /// The candidate selection of a non-one-step evaluation mode.
     public var selection: CandidateSelection? = nil
+    /// The sampling mode of a non-one-step evaluation mode (`ddim1`, `flow-K`).
+    public var sampling: String? = nil
 
     /// Whether this record answers `want` (same config hash, dataset, size, data seed, steps,
     /// evaluation mode, episodes and evaluation seed).
@@ -218,7 +250,7 @@ public struct CellRecord: Codable, Sendable, Equatable {
         config_sha256 == want.config_sha256 && dataset == want.dataset && dataset_size == want.dataset_size
             && data_seed == want.data_seed && algo == want.algo && seed == want.seed && steps == want.steps
             && eval == want.eval && variant == want.variant && episodes == want.episodes && eval_seed == want.eval_seed
-            && selection == want.selection
+            && selection == want.selection && sampling == want.sampling
     }
 }
 
@@ -394,12 +426,13 @@ public struct Suite {
         var want = trained
         want.eval = mode.name
         want.selection = mode.selection
+        want.sampling = mode.sampling
         if let have = try? Suite.readCell(cellPath), have.matches(want) { return }
         let dir = runDir(c)
         guard Trainer.latestCheckpoint(in: dir) != nil else {
             throw RunError("\(key): no checkpoint in \(dir) to evaluate (the one-step cell was made elsewhere; rerun it here)")
         }
-        let loaded = try CheckpointPolicy.load(dir, selection: mode.selection)
+        let loaded = try CheckpointPolicy.load(dir, selection: mode.selection, sampling: mode.sampling)
         let spec = try envSpec(DatasetCatalog.entry(c.dataset).env.rawValue)
         if !quiet { Log.info("suite: \(key): evaluating the final checkpoint") }
         let point = try TrainRun.evaluate(loaded.policy, spec: spec, step: plan.steps, episodes: plan.eval_episodes,
@@ -499,7 +532,7 @@ public struct Suite {
                 }
                 var want = try expectedRecord(trained, item: item, config: r.config)
                 want.config_sha256 = r.config_sha256
-                if let mode { want.eval = mode.name; want.selection = mode.selection }
+                if let mode { want.eval = mode.name; want.selection = mode.selection; want.sampling = mode.sampling }
                 if !r.matches(want) || !Suite.sameRequest(configs[key]!, resolved: r.config) {
                     missing.append((c, "stale: \(path) was made with other settings\(logNote)"))
                     continue
@@ -534,10 +567,16 @@ public struct Suite {
         return md
     }
 
-    /// The table's columns: each algorithm, then each (algorithm, evaluation mode).
-    var columns: [(algo: String, eval: String, title: String)] {
-        plan.algorithms.map { ($0, "one-step", $0.uppercased()) }
-            + plan.algorithms.flatMap { a in plan.evalModes(for: a).map { (a, $0.name, "\(a.uppercased()) \($0.name)") } }
+    /// The table's columns: each algorithm, then each (algorithm, evaluation mode); `row` is the
+    /// algorithm name of the column's rows in results.json.
+    var columns: [(algo: String, eval: String, title: String, row: String)] {
+        plan.algorithms.map { ($0, "one-step", $0.uppercased(), $0) }
+            + plan.algorithms.flatMap { a in
+                plan.evalModes(for: a).map { m in
+                    let row = m.rowAlgo(a)
+                    return (a, m.name, row == a ? "\(a.uppercased()) \(m.name)" : row.uppercased(), row)
+                }
+            }
     }
 
     func scores(_ c: Collection, dataset: String, algo: String, eval: String = "one-step") -> [Double] {
@@ -578,9 +617,7 @@ public struct Suite {
             }.joined(separator: " | ") + " |\n"
         }
         o += "\n\"data\" is the mean normalised score of the dataset's own complete episodes; std is over training seeds (population).\n"
-        for m in plan.eval_modes ?? [] {
-            o += "\(m.name): the final checkpoint evaluated with \(m.candidates) one-step candidates at noise temperature \(m.selection.noiseTemperature), picked by softmax(\(m.beta)·min-Q) (arXiv 2508.13904, eq. 13), on the same episodes.\n"
-        }
+        for m in plan.eval_modes ?? [] { o += m.explanation + "\n" }
         if !c.missing.isEmpty {
             let total = plan.cells.reduce(0) { $0 + 1 + plan.evalModes(for: $1.algo).count }
             o += "\nMissing cells (\(c.missing.count) of \(total)):\n\n"
@@ -604,7 +641,7 @@ public struct Suite {
             for col in columns {
                 for s in plan.seeds {
                     guard let r = c.records[CellKey(dataset: item.id, algo: col.algo, seed: s, eval: col.eval)] else { continue }
-                    rows.append(["dataset": r.dataset, "domain": r.domain, "algo": r.algo, "seed": r.seed, "steps": r.steps,
+                    rows.append(["dataset": r.dataset, "domain": r.domain, "algo": col.row, "seed": r.seed, "steps": r.steps,
                                  "score": r.score, "eval": r.eval, "variant": r.variant])
                 }
             }
@@ -614,8 +651,10 @@ public struct Suite {
             "datasets": plan.datasets.map { ["id": $0.id, "version": datasetVersion($0.id) as Any, "size": (try? plan.size(of: $0)) as Any] },
             "data_seed": plan.dataSeed, "steps": plan.steps, "seeds": plan.seeds, "algorithms": plan.algorithms,
             "eval_episodes": plan.eval_episodes, "eval_seed": plan.evalSeed,
-            "eval_modes": (plan.eval_modes ?? []).map { ["name": $0.name, "candidates": $0.candidates,
-                                                         "noise_temperature": $0.selection.noiseTemperature, "beta": $0.beta] },
+            "eval_modes": (plan.eval_modes ?? []).map { m -> [String: Any] in
+                guard let sel = m.selection else { return ["name": m.name, "sampling": m.sampling!] }
+                return ["name": m.name, "candidates": sel.candidates, "noise_temperature": sel.noiseTemperature, "beta": sel.beta]
+            },
             "eval_seeds": "episode i of every evaluation uses env seed eval_seed + i",
             "missing": c.missing.map { "\($0.cell): \($0.reason)" },
         ]

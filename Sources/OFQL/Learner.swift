@@ -129,3 +129,32 @@ public enum Learners {
         return norm
     }
 }
+
+/// Evaluation-time sampling modes besides a learner's own (arXiv 2508.13904 Table 2):
+/// `ddim1` samples a DQL checkpoint with one DDIM step from x_K (DQL + DDIM(1)); `flow-K`
+/// integrates FQL's BC flow or FBRAC's flow policy in K Euler steps.
+public enum SamplingMode {
+    /// Parses a mode name; the error names the accepted forms.
+    public static func validate(_ name: String) throws {
+        guard name == "ddim1" || flowSteps(name) != nil else {
+            throw ConfigError.invalid(field: "sampling", reason: "must be ddim1 or flow-K with K ≥ 1, got '\(name)'")
+        }
+    }
+
+    /// The algorithms a mode applies to.
+    public static func algorithms(_ name: String) -> [Algorithm] { name == "ddim1" ? [.dql] : [.fql, .fbrac] }
+
+    /// K of `flow-K`.
+    static func flowSteps(_ name: String) -> Int? {
+        guard name.hasPrefix("flow-"), let k = Int(name.dropFirst(5)), k >= 1 else { return nil }
+        return k
+    }
+
+    /// A sampler of `learner` in mode `name`; throws naming the mode and the learner when they do not fit.
+    public static func sampler(_ learner: any Learner, mode name: String, maxRows: Int) throws -> PolicySampler {
+        try validate(name)
+        if name == "ddim1", let dql = learner as? DQLAgent { return dql.makeSampler(maxRows: maxRows, ddim1: true) }
+        if let k = flowSteps(name), let flow = learner as? FQLAgent { return flow.makeSampler(maxRows: maxRows, flowSteps: k) }
+        throw ConfigError.invalid(field: "sampling", reason: "\(name) applies to \(algorithms(name).map(\.rawValue).joined(separator: " and ")), not \(learner.config.algo.rawValue)")
+    }
+}

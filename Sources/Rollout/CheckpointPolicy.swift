@@ -31,6 +31,14 @@ public final class CheckpointPolicy: BatchPolicy {
         noise = .allocate(capacity: agent.actDim)
     }
 
+    /// Wraps `agent` sampled in an evaluation mode (``SamplingMode``: `ddim1`, `flow-K`).
+    public init(agent: any Learner, sampling: String, name: String, lanes: Int = 64) throws {
+        self.name = name
+        sampler = try SamplingMode.sampler(agent, mode: sampling, maxRows: lanes)
+        selector = nil
+        noise = .allocate(capacity: lanes * sampler.noiseDim)
+    }
+
     init(sampler: PolicySampler, selector: SelectingSampler?, name: String) {
         self.name = name; self.sampler = sampler; self.selector = selector
         noise = .allocate(capacity: sampler.maxRows * sampler.noiseDim)
@@ -39,8 +47,9 @@ public final class CheckpointPolicy: BatchPolicy {
     deinit { noise.deallocate() }
 
     /// Loads a checkpoint folder (`…/checkpoints/step-N` or a run folder with `checkpoints/latest`).
-    /// With `selection`, the checkpoint must hold an OFQL policy.
-    public static func load(_ path: String, lanes: Int = 64, selection: CandidateSelection? = nil) throws
+    /// With `selection`, the checkpoint must hold an OFQL policy; with `sampling`, a learner
+    /// that has that mode.
+    public static func load(_ path: String, lanes: Int = 64, selection: CandidateSelection? = nil, sampling: String? = nil) throws
         -> (policy: CheckpointPolicy, info: CheckpointInfo) {
         var dir = path
         if !FileManager.default.fileExists(atPath: dir + "/checkpoint.json"), let latest = Trainer.latestCheckpoint(in: path) {
@@ -48,6 +57,11 @@ public final class CheckpointPolicy: BatchPolicy {
         }
         let (agent, info) = try Checkpoint.load(from: URL(fileURLWithPath: dir), optimizer: false)
         let name = "\(info.config.algo.rawValue)@\(info.step)"
+        if let sampling {
+            do { return (try CheckpointPolicy(agent: agent, sampling: sampling, name: name + " " + sampling, lanes: lanes), info) } catch {
+                throw RolloutError.invalid("\(dir): \(error)")
+            }
+        }
         guard let selection else { return (CheckpointPolicy(agent: agent, name: name, lanes: lanes), info) }
         guard let ofql = agent as? OFQLAgent else {
             throw RolloutError.invalid("candidate selection needs an OFQL checkpoint; \(dir) holds \(info.config.algo.rawValue)")

@@ -30,6 +30,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "OFQL checkpoints: pick among this many one-step candidates per state by softmax(β·min-Q) of the target critics (0: plain one-step sampling).") var select = 0
     @Option(help: "β of the candidate selection's softmax.") var selectBeta: Double = 1
     @Option(help: "Scale of the candidates' initial noise.") var selectTemperature: Double = 0.5
+    @Option(help: "Sample the checkpoint in another mode: ddim1 (DQL: one DDIM step) or flow-K (FQL's BC flow, FBRAC's flow: K Euler steps).") var sampling: String?
     @OptionGroup var rollout: RolloutArguments
     @Option(help: "Write the report as JSON to this file.") var json: String?
     @Option(help: "Write per-episode rows as CSV to this file.") var csv: String?
@@ -54,7 +55,11 @@ struct EvaluateCommand: ParsableCommand {
         if let checkpoint {
             let loaded: (policy: CheckpointPolicy, info: CheckpointInfo)
             let selection = select > 0 ? CandidateSelection(candidates: select, noiseTemperature: selectTemperature, beta: selectBeta) : nil
-            do { loaded = try CheckpointPolicy.load(checkpoint, selection: selection) } catch { throw ValidationError("--checkpoint: \(error)") }
+            if let sampling {
+                guard select == 0 else { throw ValidationError("--sampling and --select are separate evaluation modes; pass one") }
+                do { try SamplingMode.validate(sampling) } catch { throw ValidationError("--sampling: \(error)") }
+            }
+            do { loaded = try CheckpointPolicy.load(checkpoint, selection: selection, sampling: sampling) } catch { throw ValidationError("--checkpoint: \(error)") }
             let envName = env ?? loaded.info.envID ?? (try? DatasetCatalog.entry(loaded.info.datasetID).env.rawValue)
             guard let envName else {
                 throw ValidationError("--env is required: the checkpoint's dataset '\(loaded.info.datasetID)' is not a catalog id")

@@ -119,6 +119,34 @@ struct SuiteTests {
         }
     }
 
+    @Test("sampling modes: DQL + DDIM(1) rows carry the algo dql-ddim1, FBRAC's flow-5 its own; bad modes are refused")
+    func samplingModes() throws {
+        try withTemporaryDirectory("suite-sampling") { dir in
+            let small: [String: JSONNumberOrString] = ["hidden": .array([16, 16]), "criticHidden": .array([16, 16]), "batchSize": .number(16)]
+            var plan = SuitePlan(name: "sampling", datasets: [.init(id: "hopper-medium-v1", size: 3000)], algorithms: ["dql", "fbrac"],
+                                 seeds: [0], steps: 10, eval_episodes: 2, configs: ["dql": small, "fbrac": small])
+            plan.eval_modes = [.init(sampling: "ddim1"), .init(sampling: "flow-5")]
+            try plan.validate()
+            try suite(plan, dir).run()
+            let ddim = try Suite.readCell(dir + "/cells/hopper-medium-v1.dql.seed-0.ddim1.json")
+            #expect(ddim.eval == "ddim1" && ddim.sampling == "ddim1" && ddim.selection == nil && ddim.score.isFinite)
+            #expect(FileManager.default.fileExists(atPath: dir + "/cells/hopper-medium-v1.fbrac.seed-0.flow-5.json"))
+            #expect(!FileManager.default.fileExists(atPath: dir + "/cells/hopper-medium-v1.dql.seed-0.flow-5.json"), "flow-K is not DQL's")
+            #expect(try suite(plan, dir).gather().missing.isEmpty)
+            let md = try String(contentsOfFile: dir + "/results.md", encoding: .utf8)
+            #expect(md.contains("| Dataset | data | DQL | FBRAC | DQL-DDIM1 | FBRAC flow-5 |"), "\(md)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/results.json"))) as! [String: Any]
+            let rows = json["rows"] as! [[String: Any]]
+            #expect(rows.contains { $0["eval"] as? String == "ddim1" && $0["algo"] as? String == "dql-ddim1" })
+            #expect(rows.contains { $0["eval"] as? String == "flow-5" && $0["algo"] as? String == "fbrac" })
+            for bad in [SuitePlan.EvalMode(sampling: "ddim2"), .init(sampling: "ddim1", algos: ["fql"]), .init(sampling: "flow-0")] {
+                var p = plan
+                p.eval_modes = [bad]
+                #expect(throws: RunError.self) { try p.validate() }
+            }
+        }
+    }
+
     @Test("a failed cell is listed by collect with its error and its Slurm log")
     func failedCellListed() throws {
         try withTemporaryDirectory("suite-failed") { dir in
