@@ -315,16 +315,10 @@ public final class DQLNets<T: NetScalar> {
                            rewardShift: T = 0, parallel: Bool = false) -> CriticResult {
         let B = rows
         policy.sample(policyParams, s: s2, noise: noise, count: B, derivatives: false, parallel: parallel, into: nextAction)
-        critics.setInput(rows: B, s: s2, a: nextAction)
-        let critics = self.critics, ct = criticTarget.values
-        Workers.pair(parallel) { critics.forward(ct, rows: B, only: $0, derivatives: false) }
-        var ySum: T = 0
-        for b in 0..<B {
-            y[b] = rewardScale * r[b] + rewardShift + gamma * mask[b] * Swift.min(critics.q(0)[b], critics.q(1)[b])
-            ySum += y[b]
-        }
+        let yMean = critics.bootstrapTargets(criticTarget.values, s2: s2, a2: nextAction, r: r, mask: mask, rows: B, gamma: gamma,
+                                             rewardScale: rewardScale, rewardShift: rewardShift, parallel: parallel, into: y)
         let (loss, q1) = critics.regress(criticParams, s: s, a: a, rows: B, targets: y, scratch: dQ, parallel: parallel)
-        return CriticResult(loss: loss, qMean: q1, targetMean: ySum / T(B))
+        return CriticResult(loss: loss, qMean: q1, targetMean: yMean)
     }
 
     public struct ActorResult { public var loss: T, bcLoss: T, qTerm: T, qAbsMean: T, clipped: Int }

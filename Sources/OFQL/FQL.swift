@@ -119,18 +119,11 @@ public final class FQLNets<T: NetScalar> {
         } else {
             flow.sample(actorParams.values, s: s2, z: zNext, count: B, derivatives: false, parallel: parallel, into: nextAction)
         }
-        critics.setInput(rows: B, s: s2, a: nextAction)
-        let critics = self.critics, ct = criticTarget.values
-        Workers.pair(parallel) { critics.forward(ct, rows: B, only: $0, derivatives: false) }
-        var ySum: T = 0
-        for b in 0..<B {
-            let q1 = critics.q(0)[b], q2 = critics.q(1)[b]
-            let next = aggregation == .mean ? (q1 + q2) / 2 : Swift.min(q1, q2)
-            y[b] = rewardScale * r[b] + rewardShift + gamma * mask[b] * next
-            ySum += y[b]
-        }
+        let yMean = critics.bootstrapTargets(criticTarget.values, s2: s2, a2: nextAction, r: r, mask: mask, rows: B, gamma: gamma,
+                                             rewardScale: rewardScale, rewardShift: rewardShift, aggregation: aggregation,
+                                             parallel: parallel, into: y)
         let (loss, q1) = critics.regress(criticParams, s: s, a: a, rows: B, targets: y, scratch: dQ, parallel: parallel)
-        return CriticResult(loss: loss, qMean: q1, targetMean: ySum / T(B))
+        return CriticResult(loss: loss, qMean: q1, targetMean: yMean)
     }
 
     /// What one actor loss evaluation measured.

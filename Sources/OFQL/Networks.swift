@@ -303,6 +303,25 @@ public final class CriticEnsemble<T: NetScalar> {
     /// Q values of network i (rows values).
     public func q(_ i: Int) -> UnsafeMutablePointer<T> { nets[i].output }
 
+    /// Bootstrap targets y_b = rewardScale·r_b + rewardShift + γ·mask_b·agg_i Q'_i(s'_b, a'_b) of
+    /// a twin ensemble under `targetParams` (agg: min, clipped double Q, or mean), written into
+    /// `y`; returns mean_b y_b. Overwrites the input buffer and the networks' outputs.
+    public func bootstrapTargets(_ targetParams: UnsafePointer<T>, s2: UnsafePointer<T>, a2: UnsafePointer<T>, r: UnsafePointer<T>,
+                                 mask: UnsafePointer<T>, rows: Int, gamma: T, rewardScale: T, rewardShift: T,
+                                 aggregation: QAggregation = .min, parallel: Bool, into y: UnsafeMutablePointer<T>) -> T {
+        precondition(nets.count == 2, "bootstrap targets aggregate two critics")
+        setInput(rows: rows, s: s2, a: a2)
+        Workers.pair(parallel) { self.forward(targetParams, rows: rows, only: $0, derivatives: false) }
+        let q1 = q(0), q2 = q(1)
+        var sum: T = 0
+        for b in 0..<rows {
+            let next = aggregation == .min ? Swift.min(q1[b], q2[b]) : (q1[b] + q2[b]) / 2
+            y[b] = rewardScale * r[b] + rewardShift + gamma * mask[b] * next
+            sum += y[b]
+        }
+        return sum / T(rows)
+    }
+
     /// Regression of every network on targets y: loss Σ_i mean_b (Q_i(s, a) − y_b)², its
     /// gradient written into `params.grads` (each network in its own slice). `scratch` holds
     /// count × rows values. Returns the loss and mean Q_1.

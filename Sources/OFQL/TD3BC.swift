@@ -55,16 +55,10 @@ public final class TD3BCNets<T: NetScalar> {
             let x = ActivationMath.tanh(actor.output[k]).y + smoothing[k]
             nextAction[k] = x < -1 ? -1 : (x > 1 ? 1 : x)
         }
-        critics.setInput(rows: B, s: s2, a: nextAction)
-        let critics = self.critics, ct = criticTarget.values
-        Workers.pair(parallel) { critics.forward(ct, rows: B, only: $0, derivatives: false) }
-        var ySum: T = 0
-        for b in 0..<B {
-            y[b] = rewardScale * r[b] + rewardShift + gamma * mask[b] * Swift.min(critics.q(0)[b], critics.q(1)[b])
-            ySum += y[b]
-        }
+        let yMean = critics.bootstrapTargets(criticTarget.values, s2: s2, a2: nextAction, r: r, mask: mask, rows: B, gamma: gamma,
+                                             rewardScale: rewardScale, rewardShift: rewardShift, parallel: parallel, into: y)
         let (loss, q1) = critics.regress(criticParams, s: s, a: a, rows: B, targets: y, scratch: dQ, parallel: parallel)
-        return CriticResult(loss: loss, qMean: q1, targetMean: ySum / T(B))
+        return CriticResult(loss: loss, qMean: q1, targetMean: yMean)
     }
 
     /// What one actor loss evaluation measured.

@@ -125,16 +125,10 @@ struct DQLTests {
     }
 
     @Test func qTermMovesThePolicyTowardTheRewardedAction() throws {
-        let data = try banditTransitions()
         func meanAction(eta: Double) throws -> Float {
-            var c = OFQLConfig.defaults(for: .dql)
-            c.hidden = [32, 32]; c.criticHidden = [32, 32]; c.batchSize = 128; c.timeEmbeddingDim = 8
-            c.actorLR = 1e-3; c.criticLR = 1e-3; c.eta = eta; c.emaStartStep = 0; c.emaEvery = 1; c.emaDecay = 0.9
-            let t = try Trainer(config: c, data: data, seed: 3, datasetID: "bandit", outDir: nil)
-            try t.run(until: 800, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
-            var rng = Xoshiro(seed: 4)
-            let a = t.agent.sampleActions(observations: (0..<400).map { Float($0 % 200) / 100 - 1 }, rng: &rng)
-            return a.reduce(0, +) / Float(a.count)
+            try banditMeanAction(.dql, repeats: 2) { c in
+                c.timeEmbeddingDim = 8; c.eta = eta; c.emaStartStep = 0; c.emaEvery = 1; c.emaDecay = 0.9
+            }
         }
         // η = 0 is diffusion BC of the 50/50 mix of −0.5 and +0.5 (mean 0); the Q term through
         // the chain moves the policy toward the rewarded +0.5.

@@ -165,22 +165,10 @@ struct FQLTests {
     }
 
     @Test func fbracQTermMovesThePolicyTowardTheRewardedAction() throws {
-        let data = try banditTransitions()
         func meanAction(eta: Double) throws -> Float {
-            var c = OFQLConfig.defaults(for: .fbrac)
-            c.hidden = [32, 32]; c.criticHidden = [32, 32]; c.batchSize = 128
-            c.actorLR = 1e-3; c.criticLR = 1e-3; c.eta = eta
-            let t = try Trainer(config: c, data: data, seed: 3, datasetID: "bandit", outDir: nil)
-            try t.run(until: 800, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
             // Evaluated with the 5 Euler steps it was trained with (one step of a bimodal flow
             // lands between the modes, which says nothing about the Q term).
-            let sampler = (t.agent as! FQLAgent).makeSampler(maxRows: 400, flowSteps: 5)
-            var rng = Xoshiro(seed: 4)
-            var z = [Float](repeating: 0, count: 400)
-            rng.fillNormal(&z, count: 400)
-            var out = [Float](repeating: 0, count: 400)
-            sampler.sample(observations: (0..<400).map { Float($0 % 200) / 100 - 1 }, count: 400, noise: z, into: &out)
-            return out.reduce(0, +) / 400
+            try banditMeanAction(.fbrac, repeats: 2, sampler: { ($0 as! FQLAgent).makeSampler(maxRows: $1, flowSteps: 5) }) { $0.eta = eta }
         }
         let cloning = try meanAction(eta: 0)
         let fbrac = try meanAction(eta: 3)
@@ -189,16 +177,8 @@ struct FQLTests {
     }
 
     @Test func qTermMovesThePolicyTowardTheRewardedAction() throws {
-        let data = try banditTransitions()
         func meanAction(alpha: Double) throws -> Float {
-            var c = OFQLConfig.defaults(for: .fql)
-            c.hidden = [32, 32]; c.criticHidden = [32, 32]; c.batchSize = 128; c.flowSteps = 5
-            c.actorLR = 1e-3; c.criticLR = 1e-3; c.fqlAlpha = alpha
-            let t = try Trainer(config: c, data: data, seed: 3, datasetID: "bandit", outDir: nil)
-            try t.run(until: 800, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
-            var rng = Xoshiro(seed: 4)
-            let a = t.agent.sampleActions(observations: (0..<400).map { Float($0 % 200) / 100 - 1 }, rng: &rng)
-            return a.reduce(0, +) / Float(a.count)
+            try banditMeanAction(.fql, repeats: 2) { c in c.flowSteps = 5; c.fqlAlpha = alpha }
         }
         // A large α makes the one-step policy copy the flow, which imitates the 50/50 mix of
         // −0.5 and +0.5 (mean 0); a small α lets the normalised Q term pull it toward +0.5.

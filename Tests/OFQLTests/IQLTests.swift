@@ -129,17 +129,8 @@ struct IQLTests {
     }
 
     @Test func advantageWeightingMovesThePolicyTowardTheRewardedAction() throws {
-        let data = try banditTransitions()
         func meanAction(temperature: Double) throws -> Float {
-            var c = OFQLConfig.defaults(for: .iql)
-            c.hidden = [32, 32]; c.criticHidden = [32, 32]; c.batchSize = 128
-            c.actorLR = 1e-3; c.criticLR = 1e-3; c.iqlTemperature = temperature
-            c.rewardScaleFromReturns = false; c.targetTau = 0.05
-            let t = try Trainer(config: c, data: data, seed: 3, datasetID: "bandit", outDir: nil)
-            try t.run(until: 800, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
-            var r = Xoshiro(seed: 4)
-            let a = t.agent.sampleActions(observations: (0..<200).map { Float($0) / 100 - 1 }, rng: &r)
-            return a.reduce(0, +) / Float(a.count)
+            try banditMeanAction(.iql) { c in c.iqlTemperature = temperature; c.rewardScaleFromReturns = false; c.targetTau = 0.05 }
         }
         // β = 0 weights every pair alike (Gaussian BC: the mean 0); β = 3 favours the rewarded +0.5.
         let bc = try meanAction(temperature: 0)

@@ -78,16 +78,8 @@ struct TD3BCTests {
     }
 
     @Test func qTermMovesThePolicyTowardTheRewardedAction() throws {
-        let data = try banditTransitions()
         func meanAction(alpha: Double) throws -> Float {
-            var c = OFQLConfig.defaults(for: .td3bc)
-            c.hidden = [32, 32]; c.criticHidden = [32, 32]; c.batchSize = 128
-            c.actorLR = 1e-3; c.criticLR = 1e-3; c.td3Alpha = alpha
-            let t = try Trainer(config: c, data: data, seed: 3, datasetID: "bandit", outDir: nil)
-            try t.run(until: 800, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
-            var rng = Xoshiro(seed: 4)
-            let a = t.agent.sampleActions(observations: (0..<200).map { Float($0) / 100 - 1 }, rng: &rng)
-            return a.reduce(0, +) / Float(a.count)
+            try banditMeanAction(.td3bc) { $0.td3Alpha = alpha }
         }
         // α = 0 is plain BC: the mean of the 50/50 mix, 0. With α = 2.5 the Q term moves the
         // policy most of the way to the rewarded +0.5.

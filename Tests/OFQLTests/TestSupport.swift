@@ -44,3 +44,26 @@ func banditTransitions() throws -> Transitions {
     return try Transitions(observations: obs, actions: act, rewards: rew, nextObservations: obs,
                            terminals: [Float](repeating: 1, count: n), obsDim: 1, actDim: 1)
 }
+
+/// Trains a learner on ``banditTransitions()`` (32 × 32 networks, batch 128, learning rates
+/// 1e-3, 800 steps, seed 3, after `configure`) and returns its mean action over 200·`repeats`
+/// states spread over [−1, 1), sampled with `sampler` (default: the learner's own) and noise
+/// from seed 4. The bandit's data are half −0.5 (reward 0), half +0.5 (reward 1), so cloning
+/// gives about 0 and a working Q term moves the mean toward +0.5.
+func banditMeanAction(_ algo: Algorithm, repeats: Int = 1, sampler: ((any Learner, Int) -> PolicySampler)? = nil,
+                      configure: (inout OFQLConfig) -> Void) throws -> Float {
+    var c = OFQLConfig.defaults(for: algo)
+    c.hidden = [32, 32]; c.criticHidden = [32, 32]; c.batchSize = 128
+    c.actorLR = 1e-3; c.criticLR = 1e-3
+    configure(&c)
+    let t = try Trainer(config: c, data: try banditTransitions(), seed: 3, datasetID: "bandit", outDir: nil)
+    try t.run(until: 800, options: TrainerOptions(logEvery: 0, checkpointEvery: 0))
+    let obs = (0..<(200 * repeats)).map { Float($0 % 200) / 100 - 1 }
+    let smp = sampler?(t.agent, obs.count) ?? t.agent.makeSampler(maxRows: obs.count)
+    var rng = Xoshiro(seed: 4)
+    var noise = [Float](repeating: 0, count: obs.count * smp.noiseDim)
+    if smp.needsNoise { rng.fillNormal(&noise, count: noise.count) }
+    var out = [Float](repeating: 0, count: obs.count)
+    smp.sample(observations: obs, count: obs.count, noise: noise, into: &out)
+    return out.reduce(0, +) / Float(out.count)
+}
