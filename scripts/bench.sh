@@ -3,7 +3,8 @@
 #
 #   bash scripts/bench.sh [--peers VENV] [--quick] [--out DIR]
 #
-# Our side: `ofql-eval bench gemm|envs|rollout|policy|train` (JSON lines with min/median/max),
+# Our side: `ofql-eval bench gemm|envs|rollout|policy|train|decide` (JSON lines with min/median/max;
+# `decide` also writes DIR/efficiency.md),
 # hopper-medium generation at 1M transitions (wall time) and the peak memory of loading it.
 # Peer side (when VENV has gymnasium, envpool and jax: `bash ../shared/anchors/setup.sh VENV`):
 # the anchors' bench_envs.py, bench_policy.py (JAX) and ofql_jax.py bench, run right after ours
@@ -39,6 +40,7 @@ run "$BIN" bench envs $R
 run "$BIN" bench rollout $R
 run "$BIN" bench policy $R
 run "$BIN" bench train $R
+run "$BIN" bench decide $R --report "$OUT/efficiency.md"
 
 # Dataset generation (1M hopper-medium transitions on every core) and the memory of loading it.
 T0=$(date +%s.%N)

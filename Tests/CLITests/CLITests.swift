@@ -213,6 +213,30 @@ struct BaselineCLITests {
         // Resuming needs the optimizer state, and says which file is missing.
         let resume = try runCLI(["train", "--dataset", dir + "/hopper-medium-v1.hdf5", "--steps", "40", "--out", dir + "/run", "--resume"])
         #expect(resume.status != 0 && resume.stderr.contains("optimizer.safetensors"), "\(resume.stderr)")
+        // Sampling modes belong to other learners, and bad names are refused with the accepted forms.
+        let ddim = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "1", "--sampling", "ddim1"])
+        #expect(ddim.status != 0 && ddim.stderr.contains("ddim1 applies to dql, not td3bc"), "\(ddim.stderr)")
+        let bad = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "1", "--sampling", "ddim"])
+        #expect(bad.status != 0 && bad.stderr.contains("--sampling") && bad.stderr.contains("ddim1 or flow-K"), "\(bad.stderr)")
+    }
+
+    @Test("train --algo dql trains and evaluate rolls out its chain and its DDIM(1) sampling")
+    func dqlTrainsAndEvaluatesWithDDIM1() throws {
+        let dir = makeTemporaryDirectory("dql")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let gen = try runCLI(["dataset", "generate", "hopper-medium-v1", "--size", "2000", "--out", dir])
+        #expect(gen.status == 0, "\(gen.stderr)")
+        try #"{"batchSize": 32, "hidden": [32, 32], "criticHidden": [32, 32]}"#.write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
+        let train = try runCLI(["train", "--dataset", dir + "/hopper-medium-v1.hdf5", "--algo", "dql", "--config", dir + "/c.json",
+                                "--steps", "20", "--out", dir + "/run", "--threads", "1", "--log-every", "10"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let config = try String(contentsOfFile: dir + "/run/config.json", encoding: .utf8)
+        #expect(config.contains("\"algo\" : \"dql\"") && config.contains("\"diffusionSteps\" : 5"), "\(config)")
+        for extra in [[], ["--sampling", "ddim1"]] {
+            let eval = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "3", "--workers", "2"] + extra)
+            #expect(eval.status == 0 && eval.stdout.contains("dql@20"), "\(eval.stderr)")
+        }
     }
 }
 
