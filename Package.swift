@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "MazeKitchenTests", dependencies: ["TestSupport", "Envs", "Physics", "Randomness"]),
         .testTarget(name: "OFQLTests", dependencies: ["TestSupport", "OFQL", "BLAS", "HDF5", "Datasets", "Randomness"]),
         .testTarget(name: "RolloutTests", dependencies: ["TestSupport", "Rollout", "Envs", "OFQL", "HDF5", "Datasets", "Randomness"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Experiments", "OFQL", "Rollout", "Datasets"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Experiments", "OFQL", "Rollout", "Datasets", "Randomness"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "ofql-eval", "Datasets"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -23,6 +23,7 @@ struct OFQLEval: ParsableCommand {
             SuiteCommand.self,
             TrainCommand.self,
             BenchCommand.self,
+            ExpressivenessCommand.self,
         ]
     )
 

@@ -1,6 +1,7 @@
-import Experiments
+@testable import Experiments
 import Foundation
 import OFQL
+import Randomness
 import Testing
 import TestSupport
 
@@ -197,5 +198,22 @@ struct SuiteTests {
             #expect(FileManager.default.fileExists(atPath: dir + "/datasets/hopper-medium-v1-3000.hdf5"), "datasets exist before the array starts")
             #expect(try SuitePlan.load(path: dir + "/plan.json") == plan)
         }
+    }
+}
+
+@Suite("Expressiveness toy")
+struct ExpressivenessTests {
+    @Test("MMD² is 0 for identical samples, grows with a shift, and mode coverage counts the ring's modes")
+    func mmdAndCoverage() {
+        let study = ExpressivenessStudy()
+        var rng = Xoshiro(seed: 3)
+        let a = study.data(400, rng: &rng), b = study.data(400, rng: &rng)
+        #expect(abs(ExpressivenessStudy.mmd2(a, a)) < 1e-12)
+        let same = ExpressivenessStudy.mmd2(a, b)
+        let shifted = ExpressivenessStudy.mmd2(a, b.map { $0 + 0.2 })
+        #expect(same < 0.01 && shifted > 10 * same, "same \(same), shifted \(shifted)")
+        #expect(study.coverage(a).0 == study.modes && study.coverage(a).1 > 0.95)
+        // Everything at the centre (a collapsed one-step flow) covers no mode.
+        #expect(study.coverage([Float](repeating: 0, count: 200)).0 == 0)
     }
 }
