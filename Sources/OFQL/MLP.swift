@@ -606,14 +606,21 @@ enum FloatKernels {
 
 /// Two-way fork–join for the training step's independent halves.
 enum Workers {
-    /// Runs `body(0)` and `body(1)`: on two workers when `parallel` (the caller has set BLAS to
-    /// one thread), else in order on this thread. The two calls must write disjoint memory.
+    /// Runs `body(0)` and `body(1)`: on the calling thread and a dedicated helper thread when
+    /// `parallel` (the caller has set BLAS to one thread; ``ofk_pair_run``), else in order on
+    /// this thread. The two calls must write disjoint memory. (A work-stealing pool such as
+    /// `DispatchQueue.concurrentPerform` often ran both halves on the caller when its worker
+    /// woke late: the helper spins between a step's fork–joins instead.)
     @inline(__always)
     static func pair(_ parallel: Bool, _ body: (Int) -> Void) {
         if parallel {
             withoutActuallyEscaping(body) { body in
-                nonisolated(unsafe) let work = body
-                DispatchQueue.concurrentPerform(iterations: 2) { work($0) }
+                var task = body
+                withUnsafeMutablePointer(to: &task) { p in
+                    ofk_pair_run({ ctx, index in
+                        ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(index))
+                    }, UnsafeMutableRawPointer(p))
+                }
             }
         } else {
             body(0); body(1)

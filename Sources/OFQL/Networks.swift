@@ -98,7 +98,8 @@ public final class AverageVelocityNet<T: NetScalar> {
     let sinusoid: SinusoidalEmbedding<T>?
     let bodyInput: UnsafeMutablePointer<T>
     let tIn: UnsafeMutablePointer<T>, rIn: UnsafeMutablePointer<T>
-    let dEmb: UnsafeMutablePointer<T>
+    /// ∂L/∂e_t and ∂L/∂e_r (maxRows × dim each).
+    let dEmb: UnsafeMutablePointer<T>, dEmbR: UnsafeMutablePointer<T>
     private var lastT: UnsafeMutablePointer<T>, lastR: UnsafeMutablePointer<T>
     private var lastRows = 0
 
@@ -124,11 +125,12 @@ public final class AverageVelocityNet<T: NetScalar> {
         tIn = .allocate(capacity: e); tIn.initialize(repeating: 0, count: e)
         rIn = .allocate(capacity: e); rIn.initialize(repeating: 0, count: e)
         dEmb = .allocate(capacity: e); dEmb.initialize(repeating: 0, count: e)
+        dEmbR = .allocate(capacity: e); dEmbR.initialize(repeating: 0, count: e)
         lastT = .allocate(capacity: maxRows); lastR = .allocate(capacity: maxRows)
         lastT.initialize(repeating: 0, count: maxRows); lastR.initialize(repeating: 0, count: maxRows)
     }
     deinit {
-        bodyInput.deallocate(); tIn.deallocate(); rIn.deallocate(); dEmb.deallocate()
+        bodyInput.deallocate(); tIn.deallocate(); rIn.deallocate(); dEmb.deallocate(); dEmbR.deallocate()
         lastT.deallocate(); lastR.deallocate()
     }
 
@@ -166,17 +168,15 @@ public final class AverageVelocityNet<T: NetScalar> {
             }
         case .sinusoidal:
             let d = spec.timeEmbeddingDim
-            let emb = sinusoid!
-            for i in 0..<rows {
-                emb.features(t[i], into: tIn + i * d)
-                emb.features(r[i], into: rIn + i * d)
+            let emb = sinusoid!, tE = tEmbed!, rE = rEmbed!, tIn = self.tIn, rIn = self.rIn
+            // The t and r embeddings are independent: one per worker when `parallel` (each
+            // network's arithmetic is the same on either path).
+            Workers.pair(parallel) { w in
+                let times = w == 0 ? t : r, dots = w == 0 ? tDot : rDot, input = w == 0 ? tIn : rIn
+                for i in 0..<rows { emb.features(times[i], into: input + i * d) }
+                for i in 0..<tangentRows { emb.tangent(times[i], dots?[i] ?? 0, into: input + (rows + i) * d) }
+                (w == 0 ? tE : rE).forward(params, input: input, rows: rows, tangentRows: tangentRows, derivatives: derivatives)
             }
-            for i in 0..<tangentRows {
-                emb.tangent(t[i], tDot?[i] ?? 0, into: tIn + (rows + i) * d)
-                emb.tangent(r[i], rDot?[i] ?? 0, into: rIn + (rows + i) * d)
-            }
-            tEmbed!.forward(params, input: tIn, rows: rows, tangentRows: tangentRows, derivatives: derivatives)
-            rEmbed!.forward(params, input: rIn, rows: rows, tangentRows: tangentRows, derivatives: derivatives)
             let et = tEmbed!.output, er = rEmbed!.output
             for i in 0..<total {
                 let row = bodyInput + i * width
@@ -204,11 +204,12 @@ public final class AverageVelocityNet<T: NetScalar> {
         case .sinusoidal:
             body.backward(params, grads: grads, rows: rows, dOutput: dOutput, inputGrad: true, parallel: parallel)
             let d = spec.timeEmbeddingDim, width = spec.bodyInputDim, off = spec.actDim + spec.obsDim
-            for (k, net) in [tEmbed!, rEmbed!].enumerated() {
+            let nets = [tEmbed!, rEmbed!], buffers = [dEmb, dEmbR], dInput = body.dInput
+            Workers.pair(parallel) { k in
                 for i in 0..<rows {
-                    (dEmb + i * d).update(from: body.dInput + i * width + off + k * d, count: d)
+                    (buffers[k] + i * d).update(from: dInput + i * width + off + k * d, count: d)
                 }
-                net.backward(params, grads: grads, rows: rows, dOutput: dEmb, inputGrad: false)
+                nets[k].backward(params, grads: grads, rows: rows, dOutput: buffers[k], inputGrad: false)
             }
         }
     }

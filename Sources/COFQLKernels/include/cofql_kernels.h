@@ -40,7 +40,20 @@ void ofk_pack_panels(const float *w, size_t n, size_t k, float *p);
 void ofk_gemm_packed(const float *x, size_t m, size_t k, size_t ldx, const float *p, size_t n, const float *bias,
                      float *y, size_t ldy);
 
+/// A task of ``ofk_pair_run``: called with the context and the task index (0 or 1).
+typedef void (*ofk_pair_fn)(void *ctx, int index);
+/// Runs fn(ctx, 0) on the calling thread and fn(ctx, 1) on a dedicated helper thread (started
+/// on first use), returning when both are done. Calls from several threads are serialised; a
+/// call from inside a task runs both halves in order on the calling thread.
+void ofk_pair_run(ofk_pair_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
+
+/// A task of ``ofk_pair_run``: called with the context and the task index (0 or 1).
+typedef void (*ofk_pair_fn)(void *ctx, int index);
+/// Runs fn(ctx, 0) on the calling thread and fn(ctx, 1) on a dedicated helper thread (started
+/// on first use), returning when both are done. Calls from several threads are serialised.
+void ofk_pair_run(ofk_pair_fn fn, void *ctx);
 #endif
