@@ -36,6 +36,27 @@ public struct SuitePlan: Codable, Sendable, Equatable {
     /// Evaluation modes besides one-step sampling, applied to each finished cell's final
     /// checkpoint (e.g. candidate selection, arXiv 2508.13904 eq. 13); each gives its own cell.
     public var eval_modes: [EvalMode]?
+    /// Ablation settings (arXiv 2508.13904 Tables 2–3, App. M): each variant's config keys go
+    /// over the algorithm's and the dataset's, and every algorithm it names gets one cell per
+    /// (dataset, variant, seed) whose rows carry the variant's name.
+    public var variants: [Variant]?
+
+    /// A named ablation setting, e.g. `{"name": "lambda=0.75", "config": {"flowRatio": 0.75}}`.
+    public struct Variant: Codable, Sendable, Equatable {
+        public var name: String
+        /// Algorithms it applies to (default: every algorithm of the plan).
+        public var algos: [String]?
+        public var config: [String: JSONNumberOrString]
+        public init(name: String, algos: [String]? = nil, config: [String: JSONNumberOrString]) {
+            self.name = name; self.algos = algos; self.config = config
+        }
+    }
+
+    /// The variant names of `algo`'s cells ("" when no variant names it).
+    public func variantNames(for algo: String) -> [String] {
+        let names = (variants ?? []).filter { $0.algos?.contains(algo) ?? true }.map(\.name)
+        return names.isEmpty ? [""] : names
+    }
 
     /// An evaluation mode of a plan: N one-step candidates at a noise temperature, picked by
     /// softmax(β·min-Q) of the target critics; or, with `sampling`, another way to sample the
@@ -130,6 +151,17 @@ public struct SuitePlan: Codable, Sendable, Equatable {
             }
         }
         if Set(modes.map(\.name)).count != modes.count { throw RunError("plan: two eval_modes share a name (\(modes.map(\.name)))") }
+        let vs = variants ?? []
+        if Set(vs.map(\.name)).count != vs.count { throw RunError("plan: two variants share a name (\(vs.map(\.name)))") }
+        for v in vs {
+            guard !v.name.isEmpty, v.name.allSatisfy({ $0.isLetter || $0.isNumber || "=._-".contains($0) }) else {
+                throw RunError("plan: variant name '\(v.name)' must be letters, digits and = . _ - (it names files)")
+            }
+            for a in v.algos ?? [] where !algorithms.contains(a) {
+                throw RunError("plan: variant \(v.name) names '\(a)', which is not among the plan's algorithms \(algorithms)")
+            }
+        }
+        for d in datasets { for a in algorithms { for v in variantNames(for: a) { _ = try requestedConfig(algo: a, dataset: d, variant: v) } } }
     }
 
     public var evalSeed: UInt64 { eval_seed ?? 1_000_000 }
@@ -138,7 +170,9 @@ public struct SuitePlan: Codable, Sendable, Equatable {
     /// Every (dataset, algorithm, seed) of the plan in task order: the index of a cell is its
     /// Slurm array task id.
     public var cells: [CellKey] {
-        datasets.flatMap { d in algorithms.flatMap { a in seeds.map { CellKey(dataset: d.id, algo: a, seed: $0) } } }
+        datasets.flatMap { d in
+            algorithms.flatMap { a in variantNames(for: a).flatMap { v in seeds.map { CellKey(dataset: d.id, algo: a, seed: $0, variant: v) } } }
+        }
     }
 
     /// Transitions of a dataset item (its size, else the catalog's default).
@@ -147,13 +181,15 @@ public struct SuitePlan: Codable, Sendable, Equatable {
     func item(_ id: String) -> DatasetItem? { datasets.first { $0.id == id } }
 
     /// The config a cell trains with before it meets its data: the algorithm's defaults, the
-    /// plan's per-algorithm keys, then the dataset's keys.
-    public func requestedConfig(algo: String, dataset: DatasetItem) throws -> OFQLConfig {
+    /// plan's per-algorithm keys, the dataset's keys, then the variant's.
+    public func requestedConfig(algo: String, dataset: DatasetItem, variant: String = "") throws -> OFQLConfig {
         var dict: [String: Any] = ["algo": algo]
         for (k, v) in configs?[algo] ?? [:] { dict[k] = v.any }
         for (k, v) in dataset.config ?? [:] { dict[k] = v.any }
+        for (k, v) in (variants ?? []).first(where: { $0.name == variant })?.config ?? [:] { dict[k] = v.any }
         let data = try JSONSerialization.data(withJSONObject: dict)
-        do { return try OFQLConfig.fromJSON(data) } catch { throw RunError("plan config for \(algo) on \(dataset.id): \(error)") }
+        let label = variant.isEmpty ? algo : "\(algo) (\(variant))"
+        do { return try OFQLConfig.fromJSON(data) } catch { throw RunError("plan config for \(label) on \(dataset.id): \(error)") }
     }
 }
 
@@ -193,14 +229,20 @@ public struct CellKey: Hashable, Sendable, CustomStringConvertible {
     public var seed: UInt64
     /// The evaluation mode ("one-step", or a plan's eval mode such as "select-50").
     public var eval: String
-    public init(dataset: String, algo: String, seed: UInt64, eval: String = "one-step") {
-        self.dataset = dataset; self.algo = algo; self.seed = seed; self.eval = eval
+    /// The plan variant ("" when none).
+    public var variant: String
+    public init(dataset: String, algo: String, seed: UInt64, eval: String = "one-step", variant: String = "") {
+        self.dataset = dataset; self.algo = algo; self.seed = seed; self.eval = eval; self.variant = variant
     }
     /// The cell's file name in a cells folder.
-    public var fileName: String { "\(dataset).\(algo).seed-\(seed)\(eval == "one-step" ? "" : "." + eval).json" }
-    public var description: String { "\(algo)\(eval == "one-step" ? "" : " (" + eval + ")") on \(dataset), seed \(seed)" }
+    public var fileName: String {
+        "\(dataset).\(algo)\(variant.isEmpty ? "" : "." + variant).seed-\(seed)\(eval == "one-step" ? "" : "." + eval).json"
+    }
+    public var description: String {
+        "\(algo)\(variant.isEmpty ? "" : " " + variant)\(eval == "one-step" ? "" : " (" + eval + ")") on \(dataset), seed \(seed)"
+    }
     /// The same training cell under another evaluation mode.
-    public func evaluated(_ mode: String) -> CellKey { CellKey(dataset: dataset, algo: algo, seed: seed, eval: mode) }
+    public func evaluated(_ mode: String) -> CellKey { CellKey(dataset: dataset, algo: algo, seed: seed, eval: mode, variant: variant) }
 }
 
 /// A finished cell, committed as a small JSON file (`<cells>/<dataset>.<algo>.seed-<seed>.json`):
@@ -288,7 +330,9 @@ public struct Suite {
     }
 
     func datasetPath(_ item: SuitePlan.DatasetItem) throws -> String { "\(out)/datasets/\(item.id)-\(try plan.size(of: item)).hdf5" }
-    func runDir(_ c: CellKey) -> String { "\(out)/runs/\(c.dataset)/\(c.algo)/seed-\(c.seed)" }
+    func runDir(_ c: CellKey) -> String {
+        "\(out)/runs/\(c.dataset)/\(c.algo)\(c.variant.isEmpty ? "" : "." + c.variant)/seed-\(c.seed)"
+    }
     func failedPath(_ c: CellKey) -> String { "\(out)/failed/\(c.fileName).txt" }
     /// The log file of array task `index` when the plan runs on Slurm.
     public func slurmLog(task index: Int) -> String { "\(out)/slurm/logs/task-\(index).out" }
@@ -368,7 +412,7 @@ public struct Suite {
         }
         let config: OFQLConfig
         do {
-            config = try plan.requestedConfig(algo: c.algo, dataset: item)
+            config = try plan.requestedConfig(algo: c.algo, dataset: item, variant: c.variant)
                 .resolved(episodeReturnRange: data.episodeReturnRange, steps: plan.steps)
         } catch let e as RunError { throw e } catch { throw RunError("plan config for \(c): \(error)") }
         let want = try expectedRecord(c, item: item, config: config)
@@ -452,7 +496,7 @@ public struct Suite {
     func expectedRecord(_ c: CellKey, item: SuitePlan.DatasetItem, config: OFQLConfig) throws -> CellRecord {
         CellRecord(dataset: c.dataset, dataset_version: datasetVersion(c.dataset), dataset_size: try plan.size(of: item),
                    data_seed: plan.dataSeed, domain: Suite.domain(c.dataset), algo: c.algo, seed: c.seed, steps: plan.steps,
-                   score: .nan, score_episode_std: .nan, return: .nan, eval: "one-step", variant: "",
+                   score: .nan, score_episode_std: .nan, return: .nan, eval: "one-step", variant: c.variant,
                    episodes: plan.eval_episodes, eval_seed: plan.evalSeed, config: config, config_sha256: try configHash(config),
                    curve: [], data_score: nil, steps_per_s: nil)
     }
@@ -523,9 +567,9 @@ public struct Suite {
                 guard let item = plan.item(c.dataset) else { continue }
                 // The resolved config can depend on the data (IQL's reward scale); compare the keys the
                 // plan sets through the requested config when the dataset is not at hand.
-                let key = "\(c.dataset)|\(c.algo)"
+                let key = "\(c.dataset)|\(c.algo)|\(c.variant)"
                 if configs[key] == nil {
-                    do { configs[key] = try plan.requestedConfig(algo: c.algo, dataset: item) } catch {
+                    do { configs[key] = try plan.requestedConfig(algo: c.algo, dataset: item, variant: c.variant) } catch {
                         missing.append((c, "the plan's config is invalid: \(error)"))
                         continue
                     }
@@ -567,20 +611,31 @@ public struct Suite {
         return md
     }
 
-    /// The table's columns: each algorithm, then each (algorithm, evaluation mode); `row` is the
-    /// algorithm name of the column's rows in results.json.
-    var columns: [(algo: String, eval: String, title: String, row: String)] {
-        plan.algorithms.map { ($0, "one-step", $0.uppercased(), $0) }
-            + plan.algorithms.flatMap { a in
+    /// A column of the table: an algorithm (one variant of it) under one evaluation mode.
+    struct Column {
+        var algo: String, variant: String, eval: String, title: String
+        /// The algorithm name of the column's rows in results.json.
+        var row: String
+        func key(_ dataset: String, seed: UInt64) -> CellKey { CellKey(dataset: dataset, algo: algo, seed: seed, eval: eval, variant: variant) }
+    }
+
+    /// The table's columns: each algorithm (and variant), then each (algorithm, variant,
+    /// evaluation mode).
+    var columns: [Column] {
+        func title(_ a: String, _ v: String) -> String { v.isEmpty ? a.uppercased() : "\(a.uppercased()) \(v)" }
+        let trained = plan.algorithms.flatMap { a in plan.variantNames(for: a).map { (a, $0) } }
+        return trained.map { Column(algo: $0.0, variant: $0.1, eval: "one-step", title: title($0.0, $0.1), row: $0.0) }
+            + trained.flatMap { a, v in
                 plan.evalModes(for: a).map { m in
                     let row = m.rowAlgo(a)
-                    return (a, m.name, row == a ? "\(a.uppercased()) \(m.name)" : row.uppercased(), row)
+                    return Column(algo: a, variant: v, eval: m.name,
+                                  title: row == a ? "\(title(a, v)) \(m.name)" : title(row, v), row: row)
                 }
             }
     }
 
-    func scores(_ c: Collection, dataset: String, algo: String, eval: String = "one-step") -> [Double] {
-        plan.seeds.compactMap { c.records[CellKey(dataset: dataset, algo: algo, seed: $0, eval: eval)]?.score }
+    func scores(_ c: Collection, dataset: String, column col: Column) -> [Double] {
+        plan.seeds.compactMap { c.records[col.key(dataset, seed: $0)]?.score }
     }
 
     func dataScore(_ c: Collection, dataset: String) -> Double? {
@@ -604,20 +659,24 @@ public struct Suite {
         for item in plan.datasets {
             byDomain[Suite.domain(item.id), default: []].append(item.id)
             o += "| \(item.id) | \(dataScore(c, dataset: item.id).map { String(format: "%.1f", $0) } ?? "–") | "
-            o += columns.map { cellText(scores(c, dataset: item.id, algo: $0.algo, eval: $0.eval)) }.joined(separator: " | ") + " |\n"
+            o += columns.map { cellText(scores(c, dataset: item.id, column: $0)) }.joined(separator: " | ") + " |\n"
         }
         for d in byDomain.keys.sorted() {
             let ids = byDomain[d]!
             let data = ids.compactMap { dataScore(c, dataset: $0) }
             o += "| **\(d) average** | \(data.count == ids.count ? String(format: "%.1f", Summary(data).mean) : "–") | "
             o += columns.map { col in
-                let means = ids.map { scores(c, dataset: $0, algo: col.algo, eval: col.eval) }.filter { $0.count == plan.seeds.count }
+                let means = ids.map { scores(c, dataset: $0, column: col) }.filter { $0.count == plan.seeds.count }
                     .map { Summary($0).mean }
                 return means.count == ids.count ? String(format: "**%.1f**", Summary(means).mean) : "–"
             }.joined(separator: " | ") + " |\n"
         }
         o += "\n\"data\" is the mean normalised score of the dataset's own complete episodes; std is over training seeds (population).\n"
         for m in plan.eval_modes ?? [] { o += m.explanation + "\n" }
+        for v in plan.variants ?? [] {
+            let keys = v.config.keys.sorted().map { "\($0) = \(v.config[$0]!.any)" }.joined(separator: ", ")
+            o += "\(v.name): \(keys)\(v.algos.map { " (" + $0.joined(separator: ", ") + ")" } ?? "").\n"
+        }
         if !c.missing.isEmpty {
             let total = plan.cells.reduce(0) { $0 + 1 + plan.evalModes(for: $1.algo).count }
             o += "\nMissing cells (\(c.missing.count) of \(total)):\n\n"
@@ -640,7 +699,7 @@ public struct Suite {
             }
             for col in columns {
                 for s in plan.seeds {
-                    guard let r = c.records[CellKey(dataset: item.id, algo: col.algo, seed: s, eval: col.eval)] else { continue }
+                    guard let r = c.records[col.key(item.id, seed: s)] else { continue }
                     rows.append(["dataset": r.dataset, "domain": r.domain, "algo": col.row, "seed": r.seed, "steps": r.steps,
                                  "score": r.score, "eval": r.eval, "variant": r.variant])
                 }
@@ -655,6 +714,9 @@ public struct Suite {
                 guard let sel = m.selection else { return ["name": m.name, "sampling": m.sampling!] }
                 return ["name": m.name, "candidates": sel.candidates, "noise_temperature": sel.noiseTemperature, "beta": sel.beta]
             },
+            "variants": (plan.variants ?? []).map { v -> [String: Any] in
+                ["name": v.name, "algos": v.algos ?? plan.algorithms, "config": v.config.mapValues { $0.any }]
+            },
             "eval_seeds": "episode i of every evaluation uses env seed eval_seed + i",
             "missing": c.missing.map { "\($0.cell): \($0.reason)" },
         ]
@@ -668,7 +730,7 @@ public struct Suite {
         var rows = [["dataset", "data"] + columns.map(\.title)]
         for item in plan.datasets {
             rows.append([item.id, dataScore(c, dataset: item.id).map { String(format: "%.1f", $0) } ?? "–"]
-                        + columns.map { cellText(scores(c, dataset: item.id, algo: $0.algo, eval: $0.eval)) })
+                        + columns.map { cellText(scores(c, dataset: item.id, column: $0)) })
         }
         r.add(.paragraph("Final normalised scores, mean ± std over seeds; \(plan.steps) steps, \(plan.eval_episodes) evaluation episodes."))
         r.add(.table(rows))
@@ -678,12 +740,13 @@ public struct Suite {
             // Evaluation curves from the cells; loss curves and an episode where the run folders are here.
             var series: [SVGLineChart.Series] = []
             var runs: [(name: String, dir: String)] = []
-            for a in plan.algorithms {
+            for col in columns where col.eval == "one-step" {
+                let name = col.variant.isEmpty ? col.algo : "\(col.algo) \(col.variant)"
                 for s in plan.seeds {
-                    guard let rec = c.records[CellKey(dataset: item.id, algo: a, seed: s)] else { continue }
-                    series.append(.init(name: "\(a) seed \(s)", points: rec.curve.map { (Double($0.step), $0.score) }))
-                    let dir = runDir(CellKey(dataset: item.id, algo: a, seed: s))
-                    if FileManager.default.fileExists(atPath: dir + "/metrics.jsonl") { runs.append(("\(a) seed \(s)", dir)) }
+                    guard let rec = c.records[col.key(item.id, seed: s)] else { continue }
+                    series.append(.init(name: "\(name) seed \(s)", points: rec.curve.map { (Double($0.step), $0.score) }))
+                    let dir = runDir(col.key(item.id, seed: s))
+                    if FileManager.default.fileExists(atPath: dir + "/metrics.jsonl") { runs.append(("\(name) seed \(s)", dir)) }
                 }
             }
             if !series.isEmpty {
@@ -691,9 +754,10 @@ public struct Suite {
                                         series: series).svg()))
             }
             for svg in RunReport.chartSVGs(runs: runs).dropFirst().prefix(1) { r.add(.svg(svg)) }
-            for a in plan.algorithms {
-                let dir = runDir(CellKey(dataset: item.id, algo: a, seed: plan.seeds[0]))
-                guard c.records[CellKey(dataset: item.id, algo: a, seed: plan.seeds[0])] != nil,
+            for col in columns where col.eval == "one-step" {
+                let a = col.variant.isEmpty ? col.algo : "\(col.algo) \(col.variant)"
+                let dir = runDir(col.key(item.id, seed: plan.seeds[0]))
+                guard c.records[col.key(item.id, seed: plan.seeds[0])] != nil,
                       let entry = try? DatasetCatalog.entry(item.id), let spec = try? EnvRegistry.spec(entry.env),
                       let loaded = try? CheckpointPolicy.load(dir),
                       let svg = try? EpisodeAnimation.svg(spec: spec, policy: loaded.policy, seed: plan.evalSeed) else { continue }

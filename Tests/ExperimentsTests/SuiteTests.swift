@@ -148,6 +148,38 @@ struct SuiteTests {
         }
     }
 
+    @Test("variants: one cell per (dataset, algorithm, variant, seed), rows carry the variant, bad variants are refused")
+    func variants() throws {
+        try withTemporaryDirectory("suite-variants") { dir in
+            var plan = tinyPlan(seeds: [0])
+            plan.algorithms = ["bc", "td3bc"]
+            plan.configs = ["td3bc": ["hidden": .array([16]), "criticHidden": .array([16]), "batchSize": .number(16)]]
+            plan.variants = [.init(name: "lr=1e-3", algos: ["bc"], config: ["actorLR": .number(1e-3)]),
+                             .init(name: "lr=1e-4", algos: ["bc"], config: ["actorLR": .number(1e-4)])]
+            try plan.validate()
+            #expect(plan.cells.map(\.fileName) == ["hopper-medium-v1.bc.lr=1e-3.seed-0.json", "hopper-medium-v1.bc.lr=1e-4.seed-0.json",
+                                                   "hopper-medium-v1.td3bc.seed-0.json"])
+            try suite(plan, dir).run()
+            let fast = try Suite.readCell(dir + "/cells/hopper-medium-v1.bc.lr=1e-3.seed-0.json")
+            let slow = try Suite.readCell(dir + "/cells/hopper-medium-v1.bc.lr=1e-4.seed-0.json")
+            #expect(fast.variant == "lr=1e-3" && fast.config.actorLR == 1e-3 && slow.config.actorLR == 1e-4)
+            #expect(fast.config_sha256 != slow.config_sha256)
+            #expect(try suite(plan, dir).gather().missing.isEmpty)
+            let md = try String(contentsOfFile: dir + "/results.md", encoding: .utf8)
+            #expect(md.contains("| Dataset | data | BC lr=1e-3 | BC lr=1e-4 | TD3BC |"), "\(md)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/results.json"))) as! [String: Any]
+            let rows = json["rows"] as! [[String: Any]]
+            #expect(Set(rows.compactMap { $0["variant"] as? String }) == ["lr=1e-3", "lr=1e-4", ""])
+            var bad = plan
+            bad.variants = [.init(name: "a/b", config: [:])]
+            #expect(throws: RunError.self) { try bad.validate() }
+            bad.variants = [.init(name: "x", config: ["actorLr": .number(1)])]
+            #expect { try bad.validate() } throws: { "\($0)".contains("(x)") && "\($0)".contains("actorLr") }
+            bad.variants = [.init(name: "x", algos: ["ofql"], config: [:])]
+            #expect(throws: RunError.self) { try bad.validate() }
+        }
+    }
+
     @Test("a failed cell is listed by collect with its error and its Slurm log")
     func failedCellListed() throws {
         try withTemporaryDirectory("suite-failed") { dir in
