@@ -605,14 +605,14 @@ enum FloatKernels {
 }
 
 /// Two-way fork–join for the training step's independent halves.
-enum Workers {
+public enum Workers {
     /// Runs `body(0)` and `body(1)`: on the calling thread and a dedicated helper thread when
     /// `parallel` (the caller has set BLAS to one thread; ``ofk_pair_run``), else in order on
     /// this thread. The two calls must write disjoint memory. (A work-stealing pool such as
     /// `DispatchQueue.concurrentPerform` often ran both halves on the caller when its worker
     /// woke late: the helper spins between a step's fork–joins instead.)
     @inline(__always)
-    static func pair(_ parallel: Bool, _ body: (Int) -> Void) {
+    public static func pair(_ parallel: Bool, _ body: (Int) -> Void) {
         if parallel {
             withoutActuallyEscaping(body) { body in
                 var task = body

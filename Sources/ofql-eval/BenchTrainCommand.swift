@@ -33,6 +33,28 @@ func measureSgemm(m: Int, n: Int, k: Int, reps: Int, seconds: Double) -> [Double
     }
 }
 
+/// GFLOP/s of two single-threaded sgemm calls running at once on the training step's two
+/// workers (each on its own operands): the two-core GEMM rate a training step can reach, which
+/// is below twice the one-thread rate when the cores share caches or clocks.
+func measureConcurrentSgemm(m: Int, n: Int, k: Int, reps: Int, seconds: Double) -> [Double] {
+    let a = (0..<(2 * m * k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
+    let b = (0..<(2 * k * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+    var c = [Float](repeating: 0, count: 2 * m * n)
+    return a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+                let pa = pa.baseAddress!, pb = pb.baseAddress!, pc = pc.baseAddress!
+                return measureRates(reps: reps, seconds: seconds, unitsPerCall: 4 * Double(m * n * k) / 1e9) {
+                    Workers.pair(true) { w in
+                        Float.gemm(.none, .transposed, m: m, n: n, k: k, alpha: 1, a: pa + w * m * k, lda: k,
+                                   b: pb + w * k * n, ldb: k, beta: 0, c: pc + w * m * n, ldc: n)
+                    }
+                }
+            }
+        }
+    }
+}
+
 func median(_ v: [Double]) -> Double {
     let s = v.sorted()
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
@@ -136,11 +158,16 @@ struct BenchTrainCommand: ParsableCommand {
         BLASRuntime.setThreads(threads)
         let achieved = median(rates) * gflop
         let ceiling = Double(threads) * sg1 / gflop
+        // What two cores reach running sgemm side by side (one thread each).
+        let sgPair = threads >= 2 ? median(measureConcurrentSgemm(m: batch, n: w, k: w, reps: options.reps,
+                                                                  seconds: min(options.seconds, 0.5))) : sg1
         return (rates, [
             ("gflop_per_step", format3(gflop)), ("gflops_median", format3(achieved)),
             ("sgemm_gflops_\(batch)x\(w)x\(w)", format3(sg)), ("fraction_of_sgemm", format3(achieved / sg)),
             ("sgemm_1thread_gflops", format3(sg1)),
             ("ceiling_steps_per_s", format3(ceiling)), ("fraction_of_ceiling", format3(median(rates) / ceiling)),
+            ("sgemm_concurrent_gflops", format3(sgPair)),
+            ("fraction_of_concurrent_ceiling", format3(achieved / (threads >= 2 ? sgPair : sg1))),
             ("threads", "\(threads)"), ("workers", "\(trainer.agent.workers)"), ("core", "\"\(BLASRuntime.coreName)\""),
         ])
     }
