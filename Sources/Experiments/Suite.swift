@@ -652,7 +652,7 @@ public struct Suite {
     func markdown(_ c: Collection) -> String {
         var o = "# \(plan.name)\n\n"
         o += "Normalised scores (D4RL-style, this suite's reference scores) of the final policy: mean ± std over training seeds \(plan.seeds.map(String.init).joined(separator: ", ")); "
-        o += "\(plan.steps) gradient steps, \(plan.eval_episodes) evaluation episodes per seed from evaluation seed \(plan.evalSeed), one-step sampling, the same budget for every algorithm.\n\n"
+        o += "\(plan.steps) gradient steps, \(plan.eval_episodes) evaluation episodes per seed from evaluation seed \(plan.evalSeed), each learner's own sampling (one step; DQL: its K-step chain), the same budget for every algorithm.\n\n"
         o += "| Dataset | data | " + columns.map(\.title).joined(separator: " | ") + " |\n"
         o += "|---|---:|" + columns.map { _ in "---:" }.joined(separator: "|") + "|\n"
         var byDomain: [String: [String]] = [:]
