@@ -180,3 +180,81 @@ void ofk_adam(float *p, float *g, float *m, float *v, size_t n, float stepSize, 
 #endif
     adam_portable(p, g, m, v, n, stepSize, invSqrtBc2, b1, b2, eps, wd);
 }
+
+// ---- LayerNorm (Ba et al. 2016, arXiv 1607.06450) over each row of cols values ----
+// Row reductions use eight partial sums (vectorisable), combined pairwise.
+
+static inline float ofk_sum8(const float *x, size_t n) {
+    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) for (int k = 0; k < 8; k++) a[k] += x[j + k];
+    float t = 0;
+    for (; j < n; j++) t += x[j];
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + t;
+}
+
+static inline float ofk_dot8(const float *x, const float *y, size_t n) {
+    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) for (int k = 0; k < 8; k++) a[k] += x[j + k] * y[j + k];
+    float t = 0;
+    for (; j < n; j++) t += x[j] * y[j];
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + t;
+}
+
+static inline float ofk_centred_sq8(const float *x, float mean, size_t n) {
+    float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) for (int k = 0; k < 8; k++) { float c = x[j + k] - mean; a[k] += c * c; }
+    float t = 0;
+    for (; j < n; j++) { float c = x[j] - mean; t += c * c; }
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + t;
+}
+
+void ofk_layernorm_forward(float *h, size_t rows, size_t tangentRows, size_t cols, const float *gamma, const float *beta,
+                           float *xhat, float *rstd, float eps) {
+    const float invN = 1.f / (float)cols;
+    for (size_t r = 0; r < rows; r++) {
+        float *x = h + r * cols, *xh = xhat + r * cols;
+        const float mean = ofk_sum8(x, cols) * invN;
+        const float rs = 1.f / sqrtf(ofk_centred_sq8(x, mean, cols) * invN + eps);
+        rstd[r] = rs;
+        for (size_t j = 0; j < cols; j++) {
+            const float n = (x[j] - mean) * rs;
+            xh[j] = n;
+            x[j] = gamma[j] * n + beta[j];
+        }
+    }
+    for (size_t r = 0; r < tangentRows; r++) {
+        float *xd = h + (rows + r) * cols;
+        const float *xh = xhat + r * cols;
+        const float m1 = ofk_sum8(xd, cols) * invN, m2 = ofk_dot8(xd, xh, cols) * invN, rs = rstd[r];
+        for (size_t j = 0; j < cols; j++) xd[j] = gamma[j] * (xd[j] - m1 - xh[j] * m2) * rs;
+    }
+}
+
+void ofk_layernorm_backward(float *dh, size_t rows, size_t cols, const float *gamma, const float *xhat, const float *rstd,
+                            float *dGamma, float *dBeta) {
+    if (dGamma && dBeta) {
+        memset(dGamma, 0, cols * sizeof(float)); memset(dBeta, 0, cols * sizeof(float));
+        for (size_t r = 0; r < rows; r++) {
+            const float *dy = dh + r * cols, *xh = xhat + r * cols;
+            for (size_t j = 0; j < cols; j++) { dGamma[j] += dy[j] * xh[j]; dBeta[j] += dy[j]; }
+        }
+    }
+    const float invN = 1.f / (float)cols;
+    for (size_t r = 0; r < rows; r++) {
+        float *dy = dh + r * cols;
+        const float *xh = xhat + r * cols;
+        float a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0}, ta = 0, tb = 0;
+        size_t j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            for (int k = 0; k < 8; k++) { const float g = dy[j + k] * gamma[j + k]; a[k] += g; b[k] += g * xh[j + k]; }
+        }
+        for (; j < cols; j++) { const float g = dy[j] * gamma[j]; ta += g; tb += g * xh[j]; }
+        const float m1 = (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + ta) * invN;
+        const float m2 = (((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7])) + tb) * invN;
+        const float rs = rstd[r];
+        for (j = 0; j < cols; j++) dy[j] = (dy[j] * gamma[j] - m1 - xh[j] * m2) * rs;
+    }
+}

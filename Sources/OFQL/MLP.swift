@@ -499,6 +499,13 @@ enum Kernels {
     static func layerNormForward<T: NetScalar>(_ h: UnsafeMutablePointer<T>, rows: Int, tangentRows: Int, cols: Int,
                                                gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
                                                xhat: UnsafeMutablePointer<T>, rstd: UnsafeMutablePointer<T>) {
+        if T.self == Float.self {
+            // Vectorised row reductions (eight partial sums; the same maths in another order).
+            ofk_layernorm_forward(h.floats, rows, tangentRows, cols, UnsafeRawPointer(gamma).assumingMemoryBound(to: Float.self),
+                                  UnsafeRawPointer(beta).assumingMemoryBound(to: Float.self), xhat.floats, rstd.floats,
+                                  Float(layerNormEps))
+            return
+        }
         let invN = 1 / T(cols)
         for r in 0..<rows {
             let x = h + r * cols, xh = xhat + r * cols
@@ -528,6 +535,12 @@ enum Kernels {
     static func layerNormBackward<T: NetScalar>(_ dh: UnsafeMutablePointer<T>, rows: Int, cols: Int, gamma: UnsafePointer<T>,
                                                 xhat: UnsafePointer<T>, rstd: UnsafePointer<T>,
                                                 dGamma: UnsafeMutablePointer<T>?, dBeta: UnsafeMutablePointer<T>?) {
+        if T.self == Float.self {
+            ofk_layernorm_backward(dh.floats, rows, cols, UnsafeRawPointer(gamma).assumingMemoryBound(to: Float.self),
+                                   UnsafeRawPointer(xhat).assumingMemoryBound(to: Float.self),
+                                   UnsafeRawPointer(rstd).assumingMemoryBound(to: Float.self), dGamma?.floats, dBeta?.floats)
+            return
+        }
         if let dGamma, let dBeta {
             dGamma.update(repeating: 0, count: cols); dBeta.update(repeating: 0, count: cols)
             for r in 0..<rows {

@@ -146,3 +146,28 @@ struct MathTests {
         #expect(t2 == online)
     }
 }
+
+/// The Float LayerNorm kernels (vectorised reductions in C) against the generic Double path.
+struct LayerNormKernelTests {
+    @Test(arguments: [8, 37, 256])
+    func floatKernelsMatchDouble(_ cols: Int) {
+        let rows = 5, tangent = 3
+        var g = Xoshiro(seed: UInt64(cols))
+        let h = (0..<((rows + tangent) * cols)).map { _ in 2 * g.normal() + 0.5 }
+        let gamma = (0..<cols).map { _ in 1 + 0.3 * g.normal() }, beta = (0..<cols).map { _ in 0.2 * g.normal() }
+        let dy = (0..<(rows * cols)).map { _ in g.normal() }
+        func run<T: NetScalar>(_ type: T.Type) -> (y: [Double], dx: [Double], dg: [Double], db: [Double]) {
+            var hT = h.map { T($0) }, xhat = [T](repeating: 0, count: (rows + tangent) * cols), rstd = [T](repeating: 0, count: rows)
+            let gT = gamma.map { T($0) }, bT = beta.map { T($0) }
+            Kernels.layerNormForward(&hT, rows: rows, tangentRows: tangent, cols: cols, gamma: gT, beta: bT, xhat: &xhat, rstd: &rstd)
+            var d = dy.map { T($0) }, dg = [T](repeating: 0, count: cols), db = [T](repeating: 0, count: cols)
+            Kernels.layerNormBackward(&d, rows: rows, cols: cols, gamma: gT, xhat: xhat, rstd: rstd, dGamma: &dg, dBeta: &db)
+            func dbl(_ a: [T]) -> [Double] { a.map { Double("\($0)")! } }
+            return (dbl(hT), dbl(d), dbl(dg), dbl(db))
+        }
+        let f = run(Float.self), d = run(Double.self)
+        for (a, b) in [(f.y, d.y), (f.dx, d.dx), (f.dg, d.dg), (f.db, d.db)] {
+            #expect(worstRatio(a, b, atol: 1e-5, rtol: 1e-4) <= 1, "cols \(cols)")
+        }
+    }
+}

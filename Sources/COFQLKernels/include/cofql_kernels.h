@@ -40,6 +40,14 @@ void ofk_pack_panels(const float *w, size_t n, size_t k, float *p);
 void ofk_gemm_packed(const float *x, size_t m, size_t k, size_t ldx, const float *p, size_t n, const float *bias,
                      float *y, size_t ldy);
 
+/// LayerNorm forward in place over `rows` primal rows of `cols` (h ← γ·x̂ + β, keeping x̂ and
+/// 1/σ per row), then the JVP of the first `tangentRows` rows on the rows after them.
+void ofk_layernorm_forward(float *h, size_t rows, size_t tangentRows, size_t cols, const float *gamma, const float *beta,
+                           float *xhat, float *rstd, float eps);
+/// LayerNorm backward in place (dh ← ∂L/∂x given ∂L/∂y); overwrites dγ and dβ when not NULL.
+void ofk_layernorm_backward(float *dh, size_t rows, size_t cols, const float *gamma, const float *xhat, const float *rstd,
+                            float *dGamma, float *dBeta);
+
 /// A task of ``ofk_pair_run``: called with the context and the task index (0 or 1).
 typedef void (*ofk_pair_fn)(void *ctx, int index);
 /// Runs fn(ctx, 0) on the calling thread and fn(ctx, 1) on a dedicated helper thread (started
@@ -50,6 +58,14 @@ void ofk_pair_run(ofk_pair_fn fn, void *ctx);
 #ifdef __cplusplus
 }
 #endif
+
+/// LayerNorm forward in place over `rows` primal rows of `cols` (h ← γ·x̂ + β, keeping x̂ and
+/// 1/σ per row), then the JVP of the first `tangentRows` rows on the rows after them.
+void ofk_layernorm_forward(float *h, size_t rows, size_t tangentRows, size_t cols, const float *gamma, const float *beta,
+                           float *xhat, float *rstd, float eps);
+/// LayerNorm backward in place (dh ← ∂L/∂x given ∂L/∂y); overwrites dγ and dβ when not NULL.
+void ofk_layernorm_backward(float *dh, size_t rows, size_t cols, const float *gamma, const float *xhat, const float *rstd,
+                            float *dGamma, float *dBeta);
 
 /// A task of ``ofk_pair_run``: called with the context and the task index (0 or 1).
 typedef void (*ofk_pair_fn)(void *ctx, int index);
