@@ -14,7 +14,8 @@
 #define OFK_PAUSE() ((void)0)
 #endif
 
-static pthread_once_t pair_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t pair_start_mutex = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int pair_started = 0;
 static pthread_mutex_t pair_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pair_cond = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t pair_caller = PTHREAD_MUTEX_INITIALIZER;   // one fork–join at a time
@@ -53,7 +54,17 @@ static void *pair_helper(void *unused) {
     return NULL;
 }
 
+// A forked child has no helper thread: it starts its own on first use.
+static void pair_after_fork_child(void) {
+    atomic_store(&pair_started, 0);
+    atomic_store(&pair_posted, 0); atomic_store(&pair_done, 0); atomic_store(&pair_sleeping, 0);
+    pthread_mutex_init(&pair_mutex, NULL); pthread_cond_init(&pair_cond, NULL);
+    pthread_mutex_init(&pair_caller, NULL); pthread_mutex_init(&pair_start_mutex, NULL);
+}
+
 static void pair_start(void) {
+    static int atfork_registered = 0;
+    if (!atfork_registered) { pthread_atfork(NULL, NULL, pair_after_fork_child); atfork_registered = 1; }
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -65,7 +76,14 @@ static void pair_start(void) {
 
 void ofk_pair_run(ofk_pair_fn fn, void *ctx) {
     if (in_pair) { fn(ctx, 0); fn(ctx, 1); return; }   // nested: no second helper to hand it to
-    pthread_once(&pair_once, pair_start);
+    if (!atomic_load_explicit(&pair_started, memory_order_acquire)) {
+        pthread_mutex_lock(&pair_start_mutex);
+        if (!atomic_load_explicit(&pair_started, memory_order_relaxed)) {
+            pair_start();
+            atomic_store_explicit(&pair_started, 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&pair_start_mutex);
+    }
     pthread_mutex_lock(&pair_caller);
     pair_fn = fn; pair_ctx = ctx;
     uint64_t g = atomic_fetch_add_explicit(&pair_posted, 1, memory_order_seq_cst) + 1;
