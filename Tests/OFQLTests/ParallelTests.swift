@@ -1,4 +1,5 @@
 import Datasets
+import Glibc
 import Randomness
 import Testing
 @testable import OFQL
@@ -35,6 +36,32 @@ import Testing
             #expect(par[k].map(\.bitPattern) == par2[k].map(\.bitPattern), "two-worker state block \(k) is not deterministic")
             let worst = zip(seq[k], par[k]).map { abs($0 - $1) }.max() ?? 0
             #expect(worst <= 1e-5, "state block \(k): one- and two-worker updates differ by \(worst)")
+        }
+    }
+}
+
+/// The two-worker fork–join itself (`ofk_pair_run`).
+struct PairTests {
+    @Test("both halves run, on two threads when parallel, in order otherwise; nested calls do not deadlock")
+    func pairRunsBothHalves() {
+        for parallel in [true, false] {
+            for _ in 0..<200 {
+                var ran = [0, 0], threads: [pthread_t?] = [nil, nil], inner = [0, 0, 0, 0]
+                withUnsafeMutablePointer(to: &ran) { ranP in
+                    withUnsafeMutablePointer(to: &threads) { thP in
+                        withUnsafeMutablePointer(to: &inner) { inP in
+                            Workers.pair(parallel) { i in
+                                ranP.pointee[i] += 1
+                                thP.pointee[i] = pthread_self()
+                                Workers.pair(true) { j in inP.pointee[2 * i + j] += 1 }
+                            }
+                        }
+                    }
+                }
+                #expect(ran == [1, 1] && inner == [1, 1, 1, 1])
+                let same = pthread_equal(threads[0]!, threads[1]!) != 0
+                #expect(same == !parallel, "parallel \(parallel): halves on \(same ? "one thread" : "two threads")")
+            }
         }
     }
 }
