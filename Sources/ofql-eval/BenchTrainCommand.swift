@@ -155,12 +155,12 @@ struct BenchTrainCommand: ParsableCommand {
         // The GEMM-bound ceiling: every core running sgemm at its one-thread rate all step long.
         BLASRuntime.setThreads(1)
         let sg1 = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
+        // What two cores reach running sgemm side by side (one BLAS thread each, as the workers).
+        let sgPair = threads >= 2 ? median(measureConcurrentSgemm(m: batch, n: w, k: w, reps: options.reps,
+                                                                  seconds: min(options.seconds, 0.5))) : sg1
         BLASRuntime.setThreads(threads)
         let achieved = median(rates) * gflop
         let ceiling = Double(threads) * sg1 / gflop
-        // What two cores reach running sgemm side by side (one thread each).
-        let sgPair = threads >= 2 ? median(measureConcurrentSgemm(m: batch, n: w, k: w, reps: options.reps,
-                                                                  seconds: min(options.seconds, 0.5))) : sg1
         return (rates, [
             ("gflop_per_step", format3(gflop)), ("gflops_median", format3(achieved)),
             ("sgemm_gflops_\(batch)x\(w)x\(w)", format3(sg)), ("fraction_of_sgemm", format3(achieved / sg)),
