@@ -189,18 +189,24 @@ struct BadInputCLITests {
 
 @Suite("Baselines through the same trainer and evaluator")
 struct BaselineCLITests {
-    @Test("train --algo td3bc trains, and evaluate rolls out its checkpoint, also without optimizer state")
-    func td3bcTrainsAndEvaluates() throws {
-        let dir = makeTemporaryDirectory("td3bc")
+    /// Generates 2,000 hopper-medium transitions in `dir` and trains `algo` (32 × 32 networks,
+    /// batch 32, one thread) for `steps` steps into `dir`/run; returns its config.json.
+    func trainSmall(_ algo: String, steps: Int, in dir: String) throws -> String {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let gen = try runCLI(["dataset", "generate", "hopper-medium-v1", "--size", "2000", "--out", dir])
         #expect(gen.status == 0, "\(gen.stderr)")
         try #"{"batchSize": 32, "hidden": [32, 32], "criticHidden": [32, 32]}"#.write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
-        let train = try runCLI(["train", "--dataset", dir + "/hopper-medium-v1.hdf5", "--algo", "td3bc", "--config", dir + "/c.json",
-                                "--steps", "30", "--out", dir + "/run", "--threads", "1", "--log-every", "10"])
+        let train = try runCLI(["train", "--dataset", dir + "/hopper-medium-v1.hdf5", "--algo", algo, "--config", dir + "/c.json",
+                                "--steps", "\(steps)", "--out", dir + "/run", "--threads", "1", "--log-every", "10"])
         #expect(train.status == 0, "\(train.stderr)")
-        let config = try String(contentsOfFile: dir + "/run/config.json", encoding: .utf8)
+        return try String(contentsOfFile: dir + "/run/config.json", encoding: .utf8)
+    }
+
+    @Test("train --algo td3bc trains, and evaluate rolls out its checkpoint, also without optimizer state")
+    func td3bcTrainsAndEvaluates() throws {
+        let dir = makeTemporaryDirectory("td3bc")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try trainSmall("td3bc", steps: 30, in: dir)
         #expect(config.contains("\"algo\" : \"td3bc\"") && config.contains("\"td3Alpha\" : 2.5"), "\(config)")
         let ckpt = dir + "/run/checkpoints/step-000000030"
         try FileManager.default.removeItem(atPath: ckpt + "/optimizer.safetensors")
@@ -223,15 +229,8 @@ struct BaselineCLITests {
     @Test("train --algo dql trains and evaluate rolls out its chain and its DDIM(1) sampling")
     func dqlTrainsAndEvaluatesWithDDIM1() throws {
         let dir = makeTemporaryDirectory("dql")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let gen = try runCLI(["dataset", "generate", "hopper-medium-v1", "--size", "2000", "--out", dir])
-        #expect(gen.status == 0, "\(gen.stderr)")
-        try #"{"batchSize": 32, "hidden": [32, 32], "criticHidden": [32, 32]}"#.write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
-        let train = try runCLI(["train", "--dataset", dir + "/hopper-medium-v1.hdf5", "--algo", "dql", "--config", dir + "/c.json",
-                                "--steps", "20", "--out", dir + "/run", "--threads", "1", "--log-every", "10"])
-        #expect(train.status == 0, "\(train.stderr)")
-        let config = try String(contentsOfFile: dir + "/run/config.json", encoding: .utf8)
+        let config = try trainSmall("dql", steps: 20, in: dir)
         #expect(config.contains("\"algo\" : \"dql\"") && config.contains("\"diffusionSteps\" : 5"), "\(config)")
         for extra in [[], ["--sampling", "ddim1"]] {
             let eval = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "3", "--workers", "2"] + extra)
