@@ -125,7 +125,7 @@ public final class OFQLAgent: Learner {
     // Workspaces (B = batch size, A = act dim, O = obs dim).
     let B: Int
     let fusedNext: Bool
-    private let ws: Workspace
+    private let ws: Workspace<Float>
     private let sN, s2N, sStack, zStack, rStack, tStack: UnsafeMutablePointer<Float>
     private let epsFlow, v, tFlow, rFlow, ones, aNext, epsNext, sNextRep, zeros: UnsafeMutablePointer<Float>
     private let y, dQ, dU, aPi, aPiClipped: UnsafeMutablePointer<Float>
@@ -204,7 +204,7 @@ public final class OFQLAgent: Learner {
                          weightDecay: config.weightDecay, clipNorm: config.criticGradClip)
 
         let A = actDim, O = obsDim
-        let w = Workspace()
+        let w = Workspace<Float>()
         ws = w
         sN = w.alloc(B * O); s2N = w.alloc(B * O)
         sStack = w.alloc(policyRows * O); zStack = w.alloc(policyRows * A)
@@ -511,11 +511,11 @@ public final class OFQLAgent: Learner {
 }
 
 /// Owns a list of buffers freed together.
-final class Workspace {
-    private(set) var slots: [UnsafeMutablePointer<Float>] = []
+final class Workspace<T: NetScalar> {
+    private(set) var slots: [UnsafeMutablePointer<T>] = []
     init() {}
-    func alloc(_ n: Int, value: Float = 0) -> UnsafeMutablePointer<Float> {
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, n))
+    func alloc(_ n: Int, value: T = 0) -> UnsafeMutablePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, n))
         p.initialize(repeating: value, count: Swift.max(1, n))
         slots.append(p)
         return p

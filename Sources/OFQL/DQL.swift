@@ -93,7 +93,7 @@ final class DiffusionChain<T: NetScalar> {
     let inputs, xRecon, xs, features, embeddings: UnsafeMutablePointer<T>
     /// BC-loss buffers and backward scratch.
     let bcFeatures, bcInput, bcEps, dEps, dEmb, dStepEmb, g: UnsafeMutablePointer<T>
-    private let work: [UnsafeMutablePointer<T>]
+    private let work = Workspace<T>()
 
     var noiseWidth: Int { spec.steps * spec.actDim }
 
@@ -116,14 +116,12 @@ final class DiffusionChain<T: NetScalar> {
         }
         let K = spec.steps, A = spec.actDim, d = spec.embedDim
         width = spec.bodySpec.inputDim
-        func alloc(_ n: Int) -> UnsafeMutablePointer<T> { let p = UnsafeMutablePointer<T>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p }
+        let alloc = { [work] (n: Int) in work.alloc(n) }
         inputs = alloc(K * rows * width); xRecon = alloc(K * rows * A); xs = alloc((K + 1) * rows * A)
         features = alloc(K * d); embeddings = alloc(K * d)
         bcFeatures = alloc(rows * d); bcInput = alloc(rows * width); bcEps = alloc(rows * A); dEps = alloc(rows * A)
         dEmb = alloc(rows * d); dStepEmb = alloc(d); g = alloc(rows * A)
-        work = [inputs, xRecon, xs, features, embeddings, bcFeatures, bcInput, bcEps, dEps, dEmb, dStepEmb, g]
     }
-    deinit { for p in work { p.deallocate() } }
 
     func initialize(_ params: UnsafeMutablePointer<T>, rng: inout Xoshiro) {
         embed.initialize(params, rng: &rng)
@@ -283,7 +281,7 @@ public final class DQLNets<T: NetScalar> {
     /// A gradient buffer of the actor's size (chain steps accumulate through it).
     let scratch: UnsafeMutablePointer<T>
     let action, nextAction, y, dQ, dA: UnsafeMutablePointer<T>
-    private let work: [UnsafeMutablePointer<T>]
+    private let work = Workspace<T>()
 
     public init(obsDim: Int, actDim: Int, config: OFQLConfig, rows: Int, rng: inout Xoshiro) {
         self.obsDim = obsDim; self.actDim = actDim; self.rows = rows
@@ -298,12 +296,10 @@ public final class DQLNets<T: NetScalar> {
         policy.initialize(actorParams.values, rng: &rng)
         critics.initialize(criticParams.values, rng: &rng)
         criticTarget.copyValues(from: criticParams)
-        func alloc(_ n: Int) -> UnsafeMutablePointer<T> { let p = UnsafeMutablePointer<T>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p }
+        let alloc = { [work] (n: Int) in work.alloc(n) }
         scratch = alloc(actorParams.count)
         action = alloc(rows * actDim); nextAction = alloc(rows * actDim); y = alloc(rows); dQ = alloc(2 * rows); dA = alloc(rows * actDim)
-        work = [scratch, action, nextAction, y, dQ, dA]
     }
-    deinit { for p in work { p.deallocate() } }
 
     public struct CriticResult { public var loss: T, qMean: T, targetMean: T }
 
@@ -385,6 +381,7 @@ public final class DQLAgent: ConfigurableLearner {
     let actorOpt: Adam<Float>, criticOpt: Adam<Float>
     private let B: Int
     private let sN, s2N, nextNoise, bcNoise, chainNoise: UnsafeMutablePointer<Float>
+    private let work = Workspace<Float>()
     private let bcSteps: UnsafeMutablePointer<Int>
 
     public init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
@@ -403,15 +400,12 @@ public final class DQLAgent: ConfigurableLearner {
         actorOpt = Adam(config, count: nets.actorParams.count, clipNorm: config.actorGradClip)
         criticOpt = Adam(config, count: nets.criticParams.count, clipNorm: config.criticGradClip)
         let K = config.diffusionSteps
-        func alloc(_ n: Int) -> UnsafeMutablePointer<Float> { let p = UnsafeMutablePointer<Float>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p }
+        let alloc = { [work] (n: Int) in work.alloc(n) }
         sN = alloc(B * obsDim); s2N = alloc(B * obsDim)
         nextNoise = alloc(B * K * actDim); bcNoise = alloc(B * actDim); chainNoise = alloc(B * K * actDim)
         bcSteps = .allocate(capacity: B); bcSteps.initialize(repeating: 0, count: B)
     }
-    deinit {
-        for p in [sN, s2N, nextNoise, bcNoise, chainNoise] { p.deallocate() }
-        bcSteps.deallocate()
-    }
+    deinit { bcSteps.deallocate() }
 
     public func useCores(_ cores: Int) {
         workers = cores >= 2 ? 2 : 1

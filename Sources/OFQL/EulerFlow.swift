@@ -22,7 +22,7 @@ final class EulerFlow<T: NetScalar> {
     /// The BC loss's input and gradient; per step the input and the state x (index K: the
     /// chain's output before its clip).
     let bcInput, dV, inputs, xs, g: UnsafeMutablePointer<T>
-    private let work: [UnsafeMutablePointer<T>]
+    private let work = Workspace<T>()
 
     init(_ spec: MLPSpec, obsDim: Int, actDim: Int, steps: Int, prefix: String, layout: inout ParameterLayout, rows: Int,
          workspaces: Int = 1) {
@@ -36,13 +36,11 @@ final class EulerFlow<T: NetScalar> {
             var l = start
             return MLP(spec, prefix: prefix, layout: &l, maxRows: rows)
         }
-        func alloc(_ n: Int) -> UnsafeMutablePointer<T> { let p = UnsafeMutablePointer<T>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p }
+        let alloc = { [work] (n: Int) in work.alloc(n) }
         let w = spec.inputDim, A = actDim, nIn = workspaces == 1 ? 1 : steps
         bcInput = alloc(rows * w); dV = alloc(rows * A); inputs = alloc(nIn * rows * w); xs = alloc((steps + 1) * rows * A)
         g = alloc(rows * A)
-        work = [bcInput, dV, inputs, xs, g]
     }
-    deinit { for p in work { p.deallocate() } }
 
     /// Flow matching with x_1 = a: mean over rows and action dims of
     /// (v(s, (1 − t)x_0 + t·a, t) − (a − x_0))²; writes ∂/∂ψ into `grads` (the network's slice).

@@ -48,7 +48,7 @@ public final class FQLNets<T: NetScalar> {
     let target, mu, aPi, nextAction, y, dQ, dMu: UnsafeMutablePointer<T>
     /// FBRAC: a gradient buffer of the actor's size (the Euler steps accumulate through it).
     let scratch: UnsafeMutablePointer<T>
-    private let work: [UnsafeMutablePointer<T>]
+    private let work = Workspace<T>()
 
     public init(obsDim: Int, actDim: Int, config: OFQLConfig, rows: Int, rng: inout Xoshiro) {
         precondition(config.algo == .fql || config.algo == .fbrac)
@@ -74,16 +74,12 @@ public final class FQLNets<T: NetScalar> {
         flow.net.initialize(actorParams.values, rng: &rng)
         critics.initialize(criticParams.values, rng: &rng)
         criticTarget.copyValues(from: criticParams)
-        func alloc(_ n: Int) -> UnsafeMutablePointer<T> {
-            let p = UnsafeMutablePointer<T>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p
-        }
+        let alloc = { [work] (n: Int) in work.alloc(n) }
         oneStepInput = alloc(rows * specs.oneStep.inputDim)
         let ra = rows * actDim
         target = alloc(ra); mu = alloc(ra); aPi = alloc(ra); nextAction = alloc(ra)
         y = alloc(rows); dQ = alloc(2 * rows); dMu = alloc(ra); scratch = alloc(algo == .fbrac ? actorParams.count : 1)
-        work = [oneStepInput, target, mu, aPi, nextAction, y, dQ, dMu, scratch]
     }
-    deinit { for p in work { p.deallocate() } }
 
     /// The one-step policy's and the flow's architectures (config `hidden`, `activation`,
     /// `policyLayerNorm` for both).
@@ -263,6 +259,7 @@ public final class FQLAgent: ConfigurableLearner {
     let actorOpt: Adam<Float>, criticOpt: Adam<Float>
     private let B: Int
     private let sN, s2N, zNext, x0, t, z: UnsafeMutablePointer<Float>
+    private let work = Workspace<Float>()
 
     public init(config: OFQLConfig, obsDim: Int, actDim: Int, seed: UInt64, normalizer: ObservationNormalizer) {
         self.config = config; self.obsDim = obsDim; self.actDim = actDim; self.normalizer = normalizer
@@ -272,11 +269,10 @@ public final class FQLAgent: ConfigurableLearner {
         nets = FQLNets(obsDim: obsDim, actDim: actDim, config: config, rows: B, rng: &initRNG)
         actorOpt = Adam(config, count: nets.actorParams.count, clipNorm: config.actorGradClip)
         criticOpt = Adam(config, count: nets.criticParams.count, clipNorm: config.criticGradClip)
-        func alloc(_ n: Int) -> UnsafeMutablePointer<Float> { let p = UnsafeMutablePointer<Float>.allocate(capacity: n); p.initialize(repeating: 0, count: n); return p }
-        sN = alloc(B * obsDim); s2N = alloc(B * obsDim)
-        zNext = alloc(B * actDim); x0 = alloc(B * actDim); t = alloc(B); z = alloc(B * actDim)
+        let w = work
+        sN = w.alloc(B * obsDim); s2N = w.alloc(B * obsDim)
+        zNext = w.alloc(B * actDim); x0 = w.alloc(B * actDim); t = w.alloc(B); z = w.alloc(B * actDim)
     }
-    deinit { for p in [sN, s2N, zNext, x0, t, z] { p.deallocate() } }
 
     public func useCores(_ cores: Int) {
         workers = cores >= 2 ? 2 : 1
@@ -334,8 +330,8 @@ public final class FQLAgent: ConfigurableLearner {
         guard cNorm.isFinite else { throw TrainingError.diverged(step: step, what: "critic gradient norm is \(cNorm)") }
         guard aNorm.isFinite else { throw TrainingError.diverged(step: step, what: "actor gradient norm is \(aNorm)") }
         do {
-            m.criticGradNorm = try criticOpt.update(nets.criticParams, lr: config.criticLR)
-            m.actorGradNorm = try actorOpt.update(nets.actorParams, lr: config.actorLR)
+            m.criticGradNorm = try criticOpt.update(nets.criticParams, lr: config.criticLR, norm: cNorm)
+            m.actorGradNorm = try actorOpt.update(nets.actorParams, lr: config.actorLR, norm: aNorm)
         } catch {
             throw TrainingError.diverged(step: step, what: "\(error)")
         }

@@ -36,9 +36,10 @@ public final class Adam<T: NetScalar> {
     /// Clips and applies one step with learning rate `lr`; returns the gradient norm before
     /// clipping. Throws (leaving parameters and moments untouched) if the norm is not finite.
     @discardableResult
-    public func update(_ block: ParameterBlock<T>, lr: Double) throws -> Double {
+    /// `norm`: the gradient's norm when the caller has it already (``gradientNorm(_:)``).
+    public func update(_ block: ParameterBlock<T>, lr: Double, norm given: Double? = nil) throws -> Double {
         precondition(block.count == count)
-        let norm = gradientNorm(block)
+        let norm = given ?? gradientNorm(block)
         guard norm.isFinite else { throw TrainingError.nonFinite("gradient norm is \(norm)") }
         let g = block.grads, p = block.values
         if let c = clipNorm, norm > c {

@@ -48,7 +48,7 @@ public final class PolicySampler {
     let sampleFlow: Bool
     /// DQL's chain.
     let diffusion: DiffusionChain<Float>?
-    let work: Workspace
+    let work: Workspace<Float>
     let s, r, t: UnsafeMutablePointer<Float>
     /// Scratch for callers that draw the noise themselves (maxRows × noiseDim).
     let noiseScratch: UnsafeMutablePointer<Float>
@@ -101,7 +101,7 @@ public final class PolicySampler {
         precondition(layout == source.layout, "sampler layout differs from the policy's")
         params = ParameterBlock(layout: layout)
         params.copyValues(from: source)
-        work = Workspace()
+        work = Workspace<Float>()
         s = work.alloc(self.maxRows * obsDim)
         r = work.alloc(self.maxRows)
         t = work.alloc(self.maxRows, value: 1)

@@ -34,7 +34,7 @@ public final class SelectingSampler {
     let critics: CriticEnsemble<Float>
     let criticParams: ParameterBlock<Float>
     let normalizer: ObservationNormalizer
-    private let work: Workspace
+    private let work: Workspace<Float>
     private let repObs, noise, actions, sN: UnsafeMutablePointer<Float>
 
     public var obsDim: Int { base.obsDim }
@@ -50,7 +50,7 @@ public final class SelectingSampler {
         precondition(layout == criticSource.layout, "critic layout differs from the learner's")
         criticParams = ParameterBlock(layout: layout)
         criticParams.copyValues(from: criticSource)
-        work = Workspace()
+        work = Workspace<Float>()
         repObs = work.alloc(rows * base.obsDim); noise = work.alloc(rows * base.actDim)
         actions = work.alloc(rows * base.actDim); sN = work.alloc(rows * base.obsDim)
     }
