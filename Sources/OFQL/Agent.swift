@@ -291,7 +291,7 @@ public final class OFQLAgent: Learner {
         var m = UpdateMetrics()
         let datasetAbsQ = try criticStep(batch, nQ: nQ, metrics: &m, parallel: parallel)
         try actorStep(chosen: chosen, datasetAbsQ: datasetAbsQ, metrics: &m, parallel: parallel)
-        updateTargets()
+        updateTargets(parallel: parallel)
         return m
     }
 
@@ -366,7 +366,7 @@ public final class OFQLAgent: Learner {
         guard criticLoss.isFinite else { throw diverged("critic loss is \(criticLoss)") }
         m.criticLoss = Double(criticLoss)
         m.qMean = Double(q1Sum) / Double(B)
-        do { m.criticGradNorm = try criticOpt.update(critic, lr: config.criticLR) } catch { throw diverged("critic \(error)") }
+        do { m.criticGradNorm = try criticOpt.update(critic, lr: config.criticLR, parallel: parallel) } catch { throw diverged("critic \(error)") }
         return Double(absSum) / Double(2 * B)
     }
 
@@ -429,19 +429,20 @@ public final class OFQLAgent: Learner {
         let actorLoss = flowLoss + qTerm
         guard actorLoss.isFinite else { throw diverged("actor loss is \(actorLoss) (flow \(flowLoss), Q term \(qTerm))") }
         policyNet.backward(policy.values, grads: policy.grads, rows: 2 * B, dOutput: dU, parallel: parallel)
-        do { m.actorGradNorm = try actorOpt.update(policy, lr: config.actorLR) } catch { throw diverged("actor \(error)") }
+        do { m.actorGradNorm = try actorOpt.update(policy, lr: config.actorLR, parallel: parallel) } catch { throw diverged("actor \(error)") }
         m.flowLoss = Double(flowLoss); m.qLoss = Double(qTerm); m.actorLoss = Double(actorLoss)
     }
 
     /// Targets (eq. 12): φ' ← τφ + (1 − τ)φ' every `targetUpdateEvery` steps; the policy EMA θ'
     /// every `emaEvery` steps from `emaStartStep` (before it: held, or copied).
-    private func updateTargets() {
+    private func updateTargets(parallel: Bool) {
         let k = step
         step += 1
         if step % config.targetUpdateEvery == 0 {
-            VectorMath.polyak(target: criticTarget.values, online: critic.values, critic.count, tau: Float(config.targetTau))
+            VectorMath.polyak(target: criticTarget.values, online: critic.values, critic.count, tau: Float(config.targetTau),
+                              parallel: parallel)
         }
-        if let ema = policyEMA { PolicyAverage.step(ema, online: policy, step: k, config: config) }
+        if let ema = policyEMA { PolicyAverage.step(ema, online: policy, step: k, config: config, parallel: parallel) }
     }
 
     /// a = clip(ε − u, −1, 1).

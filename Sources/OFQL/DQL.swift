@@ -454,19 +454,19 @@ public final class DQLAgent: ConfigurableLearner {
                                  rewardScale: Float(config.rewardScale), rewardShift: Float(config.rewardShift), parallel: parallel)
         guard cr.loss.isFinite else { throw TrainingError.diverged(step: step, what: "critic loss is \(cr.loss)") }
         var m = UpdateMetrics()
-        do { m.criticGradNorm = try criticOpt.update(nets.criticParams, lr: config.criticLR) } catch {
+        do { m.criticGradNorm = try criticOpt.update(nets.criticParams, lr: config.criticLR, parallel: parallel) } catch {
             throw TrainingError.diverged(step: step, what: "critic \(error)")
         }
         let ar = nets.actorLoss(s: sN, a: batch.actions, bcNoise: bcNoise, bcSteps: bcSteps, noise: chainNoise,
                                 eta: Float(config.eta), chosen: chosen, parallel: parallel)
         guard ar.loss.isFinite else { throw TrainingError.diverged(step: step, what: "actor loss is \(ar.loss) (BC \(ar.bcLoss), Q term \(ar.qTerm))") }
-        do { m.actorGradNorm = try actorOpt.update(nets.actorParams, lr: config.actorLR) } catch {
+        do { m.actorGradNorm = try actorOpt.update(nets.actorParams, lr: config.actorLR, parallel: parallel) } catch {
             throw TrainingError.diverged(step: step, what: "actor \(error)")
         }
-        if let e = policyEMA { PolicyAverage.step(e, online: nets.actorParams, step: step, config: config) }
+        if let e = policyEMA { PolicyAverage.step(e, online: nets.actorParams, step: step, config: config, parallel: parallel) }
         if (step + 1) % config.targetUpdateEvery == 0 {
             VectorMath.polyak(target: nets.criticTarget.values, online: nets.criticParams.values, nets.criticParams.count,
-                              tau: Float(config.targetTau))
+                              tau: Float(config.targetTau), parallel: parallel)
         }
         m.criticLoss = Double(cr.loss); m.qMean = Double(cr.qMean); m.targetMean = Double(cr.targetMean)
         m.actorLoss = Double(ar.loss); m.flowLoss = Double(ar.bcLoss); m.qLoss = Double(ar.qTerm); m.qAbsMean = Double(ar.qAbsMean)
@@ -480,10 +480,12 @@ public final class DQLAgent: ConfigurableLearner {
 /// copied before it (DQL's `step_ema`; arXiv 2508.13904 App. B keeps it).
 enum PolicyAverage {
     /// Called after update `step` (0-based) has moved θ.
-    static func step(_ ema: ParameterBlock<Float>, online: ParameterBlock<Float>, step k: Int, config: OFQLConfig) {
+    static func step(_ ema: ParameterBlock<Float>, online: ParameterBlock<Float>, step k: Int, config: OFQLConfig,
+                     parallel: Bool = false) {
         guard k % config.emaEvery == 0 else { return }
         if k >= config.emaStartStep {
-            VectorMath.polyak(target: ema.values, online: online.values, online.count, tau: Float(1 - config.emaDecay))
+            VectorMath.polyak(target: ema.values, online: online.values, online.count, tau: Float(1 - config.emaDecay),
+                              parallel: parallel)
         } else if config.emaWarmup == .copy {
             ema.copyValues(from: online)
         }

@@ -212,8 +212,9 @@ public final class FQLNets<T: NetScalar> {
     }
 
     /// φ' ← τφ + (1 − τ)φ'.
-    public func updateTarget(tau: T) {
-        VectorMath.polyak(target: criticTarget.values, online: criticParams.values, criticParams.count, tau: tau)
+    public func updateTarget(tau: T, parallel: Bool = false) {
+        VectorMath.polyak(target: criticTarget.values, online: criticParams.values, criticParams.count, tau: tau,
+                          parallel: parallel)
     }
 
     /// GEMM multiply–adds of one update (critic step, then actor step).
@@ -330,12 +331,12 @@ public final class FQLAgent: ConfigurableLearner {
         guard cNorm.isFinite else { throw TrainingError.diverged(step: step, what: "critic gradient norm is \(cNorm)") }
         guard aNorm.isFinite else { throw TrainingError.diverged(step: step, what: "actor gradient norm is \(aNorm)") }
         do {
-            m.criticGradNorm = try criticOpt.update(nets.criticParams, lr: config.criticLR, norm: cNorm)
-            m.actorGradNorm = try actorOpt.update(nets.actorParams, lr: config.actorLR, norm: aNorm)
+            m.criticGradNorm = try criticOpt.update(nets.criticParams, lr: config.criticLR, norm: cNorm, parallel: parallel)
+            m.actorGradNorm = try actorOpt.update(nets.actorParams, lr: config.actorLR, norm: aNorm, parallel: parallel)
         } catch {
             throw TrainingError.diverged(step: step, what: "\(error)")
         }
-        nets.updateTarget(tau: Float(config.targetTau))
+        nets.updateTarget(tau: Float(config.targetTau), parallel: parallel)
         m.criticLoss = Double(cr.loss); m.qMean = Double(cr.qMean); m.targetMean = Double(cr.targetMean)
         m.actorLoss = Double(ar.loss); m.flowLoss = Double(ar.flowLoss); m.qLoss = Double(ar.qTerm)
         m.qAbsMean = Double(1 / ar.lambda)

@@ -404,6 +404,11 @@ extension MLP where T == Float {
 /// Elementwise and row kernels used by ``MLP`` (loops over raw pointers, activation switch
 /// hoisted out of the loops so each inner loop vectorises).
 enum Kernels {
+    /// Caps the C kernels' instruction set (0 portable, 1 AVX2+FMA, 2 AVX-512F; ``ofk_limit_isa``)
+    /// and returns the level in use: for tests that compare the paths.
+    @discardableResult
+    static func limitInstructionSet(_ level: Int) -> Int { Int(ofk_limit_isa(Int32(level))) }
+
     static func addBias<T: NetScalar>(_ h: UnsafeMutablePointer<T>, rows: Int, cols: Int, bias: UnsafePointer<T>) {
         if T.self == Float.self {
             let h = h.floats, bias = UnsafeRawPointer(bias).assumingMemoryBound(to: Float.self)
@@ -431,7 +436,7 @@ enum Kernels {
     static func multiplyInPlace<T: NetScalar>(_ a: UnsafeMutablePointer<T>, _ b: UnsafePointer<T>, count: Int) {
         if T.self == Float.self {
             let a = a.floats, b = UnsafeRawPointer(b).assumingMemoryBound(to: Float.self)
-            for i in 0..<count { a[i] *= b[i] }
+            ofk_multiply(a, b, a, count)
             return
         }
         for i in 0..<count { a[i] *= b[i] }
@@ -440,16 +445,12 @@ enum Kernels {
     /// out[j] = Σ_r x[r, j], rows in order (deterministic); `ld` is the row stride (default `cols`).
     static func columnSums<T: NetScalar>(_ x: UnsafePointer<T>, rows: Int, cols: Int, ld: Int? = nil,
                                          into out: UnsafeMutablePointer<T>) {
-        out.update(repeating: 0, count: cols)
         let ld = ld ?? cols
         if T.self == Float.self {
-            let x = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), out = out.floats
-            for r in 0..<rows {
-                let row = x + r * ld
-                for j in 0..<cols { out[j] += row[j] }
-            }
+            ofk_column_sums(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), rows, cols, ld, out.floats)
             return
         }
+        out.update(repeating: 0, count: cols)
         for r in 0..<rows {
             let row = x + r * ld
             for j in 0..<cols { out[j] += row[j] }
@@ -638,5 +639,15 @@ public enum Workers {
         } else {
             body(0); body(1)
         }
+    }
+
+    /// Runs `body` over `0..<count`, as two halves on the pair when `parallel` and `count` ≥
+    /// `minimum`. The halves meet at a multiple of 64 elements, so a vectorised elementwise
+    /// kernel (16 lanes at most) treats every element exactly as one call over the whole range.
+    @inline(__always)
+    public static func split(_ parallel: Bool, count: Int, minimum: Int = 1 << 14, _ body: (Range<Int>) -> Void) {
+        guard parallel && count >= minimum else { body(0..<count); return }
+        let mid = (count / 2) & ~63
+        pair(true) { body($0 == 0 ? 0..<mid : mid..<count) }
     }
 }

@@ -173,8 +173,24 @@ public final class AverageVelocityNet<T: NetScalar> {
             // network's arithmetic is the same on either path).
             Workers.pair(parallel) { w in
                 let times = w == 0 ? t : r, dots = w == 0 ? tDot : rDot, input = w == 0 ? tIn : rIn
-                for i in 0..<rows { emb.features(times[i], into: input + i * d) }
-                for i in 0..<tangentRows { emb.tangent(times[i], dots?[i] ?? 0, into: input + (rows + i) * d) }
+                // Runs of equal times (the one-step rows' t = 1, r = 0) reuse the row above: the
+                // same inputs give the same features, without the sines and cosines.
+                func same(_ a: T, _ b: T) -> Bool { a == b && a.sign == b.sign }
+                for i in 0..<rows {
+                    if i > 0 && same(times[i], times[i - 1]) {
+                        (input + i * d).update(from: input + (i - 1) * d, count: d)
+                    } else {
+                        emb.features(times[i], into: input + i * d)
+                    }
+                }
+                for i in 0..<tangentRows {
+                    let dot = dots?[i] ?? 0
+                    if i > 0 && same(times[i], times[i - 1]) && same(dot, dots?[i - 1] ?? 0) {
+                        (input + (rows + i) * d).update(from: input + (rows + i - 1) * d, count: d)
+                    } else {
+                        emb.tangent(times[i], dot, into: input + (rows + i) * d)
+                    }
+                }
                 (w == 0 ? tE : rE).forward(params, input: input, rows: rows, tangentRows: tangentRows, derivatives: derivatives)
             }
             let et = tEmbed!.output, er = rEmbed!.output

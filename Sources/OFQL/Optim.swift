@@ -35,9 +35,11 @@ public final class Adam<T: NetScalar> {
 
     /// Clips and applies one step with learning rate `lr`; returns the gradient norm before
     /// clipping. Throws (leaving parameters and moments untouched) if the norm is not finite.
-    @discardableResult
     /// `norm`: the gradient's norm when the caller has it already (``gradientNorm(_:)``).
-    public func update(_ block: ParameterBlock<T>, lr: Double, norm given: Double? = nil) throws -> Double {
+    /// `parallel`: the Float step runs as two halves on the pair (``Workers/split(_:count:minimum:_:)``;
+    /// the caller has BLAS on one thread), with the same values.
+    @discardableResult
+    public func update(_ block: ParameterBlock<T>, lr: Double, norm given: Double? = nil, parallel: Bool = false) throws -> Double {
         precondition(block.count == count)
         let norm = given ?? gradientNorm(block)
         guard norm.isFinite else { throw TrainingError.nonFinite("gradient norm is \(norm)") }
@@ -51,9 +53,14 @@ public final class Adam<T: NetScalar> {
         let b1 = T(beta1), b2 = T(beta2), ob1 = T(1 - beta1), ob2 = T(1 - beta2), e = T(eps), wd = T(weightDecay)
         let m = self.m, v = self.v
         if T.self == Float.self {
-            Adam<Float>.floatStep(p: p.floats, g: g.floats, m: m.floats, v: v.floats, count: count, stepSize: Float(lr / bc1),
-                                  invSqrtBc2: Float(1 / bc2.squareRoot()), b1: Float(beta1), b2: Float(beta2),
-                                  eps: Float(eps), wd: Float(weightDecay))
+            let pf = p.floats, gf = g.floats, mf = m.floats, vf = v.floats
+            let stepSize = Float(lr / bc1), invSqrtBc2 = Float(1 / bc2.squareRoot())
+            Workers.split(parallel, count: count) { r in
+                let o = r.lowerBound
+                Adam<Float>.floatStep(p: pf + o, g: gf + o, m: mf + o, v: vf + o, count: r.count, stepSize: stepSize,
+                                      invSqrtBc2: invSqrtBc2, b1: Float(beta1), b2: Float(beta2),
+                                      eps: Float(eps), wd: Float(weightDecay))
+            }
             return norm
         }
         if weightDecay != 0 {

@@ -127,12 +127,14 @@ public enum VectorMath {
     }
 
     /// Polyak / EMA update target ← target + τ·(online − target), elementwise.
-    public static func polyak<T: NetScalar>(target: UnsafeMutablePointer<T>, online: UnsafePointer<T>, _ n: Int, tau: T) {
+    /// `parallel`: two halves on the pair (``Workers/split(_:count:minimum:_:)``), same values.
+    public static func polyak<T: NetScalar>(target: UnsafeMutablePointer<T>, online: UnsafePointer<T>, _ n: Int, tau: T,
+                                            parallel: Bool = false) {
         if T.self == Float.self {
             let t = UnsafeMutableRawPointer(target).assumingMemoryBound(to: Float.self)
             let o = UnsafeRawPointer(online).assumingMemoryBound(to: Float.self)
             let tf = unsafeBitCast(tau, to: Float.self)
-            for i in 0..<n { t[i] += tf * (o[i] - t[i]) }
+            Workers.split(parallel, count: n) { r in for i in r { t[i] += tf * (o[i] - t[i]) } }
             return
         }
         for i in 0..<n { target[i] += tau * (online[i] - target[i]) }

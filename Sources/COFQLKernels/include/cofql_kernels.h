@@ -3,9 +3,9 @@
 // Swift code in this package is compiled for baseline x86-64 (SSE2; no `unsafeFlags`), so its
 // loops run 4 lanes wide without FMA. These kernels use `__attribute__((target("avx2,fma")))`
 // and are selected once per process with `__builtin_cpu_supports`; on other CPUs (or other
-// architectures) a portable C loop with the same formulas runs instead. Results are
-// deterministic for a given machine; the AVX2 path differs from the portable one only by FMA
-// rounding (≈1 ulp).
+// architectures) a portable C loop with the same formulas runs instead; on CPUs with AVX-512F
+// the same formulas run 16 lanes wide. Results are deterministic for a given machine; the
+// AVX-512 and AVX2 paths agree bit for bit, the portable one differs only by FMA rounding (≈1 ulp).
 #ifndef COFQL_KERNELS_H
 #define COFQL_KERNELS_H
 #include <stddef.h>
@@ -16,14 +16,23 @@ extern "C" {
 
 /// 1 when the AVX2+FMA paths are in use.
 int ofk_has_avx2(void);
+/// 1 when the AVX-512F paths are in use (bit-identical to the AVX2 paths, twice as wide).
+int ofk_has_avx512(void);
+/// Caps the instruction set the kernels use at `level` (0 portable, 1 AVX2+FMA, 2 AVX-512F) or
+/// the CPU's best, whichever is lower, and returns the level now in use. For tests that compare
+/// paths; not thread-safe against kernels running at the same time.
+int ofk_limit_isa(int level);
 
 /// For each of `rows` rows of `cols` columns: h ← h + bias (bias may be NULL), y ← mish(h) and,
 /// when `d` is not NULL, d ← mish′(h). Mish uses the package's exp polynomial (see Scalar.swift);
 /// above 20 it is the identity (derivative 1).
 void ofk_mish(float *h, size_t rows, size_t cols, const float *bias, float *y, float *d);
 
-/// c[i] = a[i] * b[i].
+/// c[i] = a[i] * b[i] (c may be a).
 void ofk_multiply(const float *a, const float *b, float *c, size_t n);
+
+/// out[j] = Σ_r x[r·ld + j] over `rows` rows, each column summed from 0 in row order.
+void ofk_column_sums(const float *x, size_t rows, size_t cols, size_t ld, float *out);
 
 /// Adam step (PyTorch semantics) over n parameters: g ← g + wd·p (if wd ≠ 0);
 /// m ← b1·m + (1−b1)·g; v ← b2·v + (1−b2)·g²; p ← p − stepSize·m/(√v·invSqrtBc2 + eps).
@@ -58,18 +67,4 @@ void ofk_pair_run(ofk_pair_fn fn, void *ctx);
 #ifdef __cplusplus
 }
 #endif
-
-/// LayerNorm forward in place over `rows` primal rows of `cols` (h ← γ·x̂ + β, keeping x̂ and
-/// 1/σ per row), then the JVP of the first `tangentRows` rows on the rows after them.
-void ofk_layernorm_forward(float *h, size_t rows, size_t tangentRows, size_t cols, const float *gamma, const float *beta,
-                           float *xhat, float *rstd, float eps);
-/// LayerNorm backward in place (dh ← ∂L/∂x given ∂L/∂y); overwrites dγ and dβ when not NULL.
-void ofk_layernorm_backward(float *dh, size_t rows, size_t cols, const float *gamma, const float *xhat, const float *rstd,
-                            float *dGamma, float *dBeta);
-
-/// A task of ``ofk_pair_run``: called with the context and the task index (0 or 1).
-typedef void (*ofk_pair_fn)(void *ctx, int index);
-/// Runs fn(ctx, 0) on the calling thread and fn(ctx, 1) on a dedicated helper thread (started
-/// on first use), returning when both are done. Calls from several threads are serialised.
-void ofk_pair_run(ofk_pair_fn fn, void *ctx);
 #endif
