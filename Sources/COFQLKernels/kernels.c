@@ -71,37 +71,6 @@ static void adam_portable(float *p, float *g, float *m, float *v, size_t n, floa
     }
 }
 
-// ---- sin and cos for the sinusoidal time features ----
-// Cephes' single-precision sinf/cosf: x = j·π/2 + y with j = round(x·2/π) and a three-part π/2
-// (Cody–Waite), minimax polynomials on |y| ≤ π/4, the quadrant j mod 4 picking ±sin/±cos.
-// Within 2 ulp of libm for |x| ≤ 8192 (larger |x| go to libm). Only multiplies and adds, never
-// fused, so the portable, AVX2 and AVX-512 paths give the same bits.
-#define OFK_SC_LIMIT 8192.f
-static const float ofk_sc_dp1 = 1.5703125f, ofk_sc_dp2 = 4.837512969970703125e-4f, ofk_sc_dp3 = 7.54978995489188216e-8f;
-static const float ofk_sc_s1 = -1.6666654611e-1f, ofk_sc_s2 = 8.3321608736e-3f, ofk_sc_s3 = -1.9515295891e-4f;
-static const float ofk_sc_c1 = 4.166664568298827e-2f, ofk_sc_c2 = -1.388731625493765e-3f, ofk_sc_c3 = 2.443315711809948e-5f;
-
-#pragma STDC FP_CONTRACT OFF
-static inline void ofk_sincos1(float x, float *sn, float *cs) {
-    if (!(fabsf(x) <= OFK_SC_LIMIT)) { *sn = sinf(x); *cs = cosf(x); return; }
-    const float magic = 12582912.0f;   // 1.5·2²³: adding it rounds to an integer (ties to even)
-    float shifted = x * 0.63661977236758134f + magic;
-    float jf = shifted - magic;
-    int32_t j = (int32_t)jf;
-    float y = ((x - jf * ofk_sc_dp1) - jf * ofk_sc_dp2) - jf * ofk_sc_dp3;
-    float z = y * y;
-    float ps = ((ofk_sc_s3 * z + ofk_sc_s2) * z + ofk_sc_s1) * z * y + y;
-    float pc = ((ofk_sc_c3 * z + ofk_sc_c2) * z + ofk_sc_c1) * z * z - 0.5f * z + 1.f;
-    int q = j & 3;
-    float s = (q & 1) ? pc : ps, c = (q & 1) ? ps : pc;
-    *sn = (q & 2) ? -s : s;
-    *cs = ((q + 1) & 2) ? -c : c;
-}
-
-static void sincos_portable(const float *w, size_t n, float t, float *sn, float *cs) {
-    for (size_t k = 0; k < n; k++) ofk_sincos1(w[k] * t, sn + k, cs + k);
-}
-
 // ---- AVX2 + FMA versions ----
 #ifdef OFK_X86
 #define AVX2 __attribute__((target("avx2,fma")))
@@ -291,72 +260,6 @@ AVX512 static void column_sums_avx512(const float *x, size_t rows, size_t cols, 
     if (j < cols) column_sums_portable(x + j, rows, cols - j, ld, out + j);
 }
 
-AVX2 static void sincos_avx2(const float *w, size_t n, float t, float *sn, float *cs) {
-    const __m256 magic = _mm256_set1_ps(12582912.0f), tv = _mm256_set1_ps(t), sign = _mm256_set1_ps(-0.f);
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        __m256 x = _mm256_mul_ps(_mm256_loadu_ps(w + k), tv);
-        if (_mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, x), _mm256_set1_ps(OFK_SC_LIMIT), _CMP_NGT_UQ))) {
-            sincos_portable(w + k, 8, t, sn + k, cs + k);
-            continue;
-        }
-        __m256 shifted = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.63661977236758134f)), magic);
-        __m256 jf = _mm256_sub_ps(shifted, magic);
-        __m256i j = _mm256_cvttps_epi32(jf);
-        __m256 y = _mm256_sub_ps(_mm256_sub_ps(_mm256_sub_ps(x, _mm256_mul_ps(jf, _mm256_set1_ps(ofk_sc_dp1))),
-                                               _mm256_mul_ps(jf, _mm256_set1_ps(ofk_sc_dp2))),
-                                 _mm256_mul_ps(jf, _mm256_set1_ps(ofk_sc_dp3)));
-        __m256 z = _mm256_mul_ps(y, y);
-        __m256 ps = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_add_ps(
-                        _mm256_mul_ps(_mm256_set1_ps(ofk_sc_s3), z), _mm256_set1_ps(ofk_sc_s2)), z), _mm256_set1_ps(ofk_sc_s1)), z), y), y);
-        __m256 pc = _mm256_add_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_add_ps(
-                        _mm256_mul_ps(_mm256_set1_ps(ofk_sc_c3), z), _mm256_set1_ps(ofk_sc_c2)), z), _mm256_set1_ps(ofk_sc_c1)), z), z),
-                        _mm256_mul_ps(_mm256_set1_ps(0.5f), z)), _mm256_set1_ps(1.f));
-        __m256i q = _mm256_and_si256(j, _mm256_set1_epi32(3));
-        __m256 odd = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(q, _mm256_set1_epi32(1)), _mm256_set1_epi32(1)));
-        __m256 s = _mm256_blendv_ps(ps, pc, odd), c = _mm256_blendv_ps(pc, ps, odd);
-        __m256 sneg = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(q, _mm256_set1_epi32(2)), 30));
-        __m256 cneg = _mm256_castsi256_ps(_mm256_slli_epi32(
-            _mm256_and_si256(_mm256_add_epi32(q, _mm256_set1_epi32(1)), _mm256_set1_epi32(2)), 30));
-        _mm256_storeu_ps(sn + k, _mm256_xor_ps(s, sneg));
-        _mm256_storeu_ps(cs + k, _mm256_xor_ps(c, cneg));
-    }
-    if (k < n) sincos_portable(w + k, n - k, t, sn + k, cs + k);
-}
-
-AVX512 static void sincos_avx512(const float *w, size_t n, float t, float *sn, float *cs) {
-    const __m512 magic = _mm512_set1_ps(12582912.0f), tv = _mm512_set1_ps(t);
-    size_t k = 0;
-    for (; k + 16 <= n; k += 16) {
-        __m512 x = _mm512_mul_ps(_mm512_loadu_ps(w + k), tv);
-        __m512 ax = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
-        if (_mm512_cmp_ps_mask(ax, _mm512_set1_ps(OFK_SC_LIMIT), _CMP_NGT_UQ) != 0) {
-            sincos_avx2(w + k, 16, t, sn + k, cs + k);
-            continue;
-        }
-        __m512 shifted = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.63661977236758134f)), magic);
-        __m512 jf = _mm512_sub_ps(shifted, magic);
-        __m512i j = _mm512_cvttps_epi32(jf);
-        __m512 y = _mm512_sub_ps(_mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(jf, _mm512_set1_ps(ofk_sc_dp1))),
-                                               _mm512_mul_ps(jf, _mm512_set1_ps(ofk_sc_dp2))),
-                                 _mm512_mul_ps(jf, _mm512_set1_ps(ofk_sc_dp3)));
-        __m512 z = _mm512_mul_ps(y, y);
-        __m512 ps = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_add_ps(
-                        _mm512_mul_ps(_mm512_set1_ps(ofk_sc_s3), z), _mm512_set1_ps(ofk_sc_s2)), z), _mm512_set1_ps(ofk_sc_s1)), z), y), y);
-        __m512 pc = _mm512_add_ps(_mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_add_ps(
-                        _mm512_mul_ps(_mm512_set1_ps(ofk_sc_c3), z), _mm512_set1_ps(ofk_sc_c2)), z), _mm512_set1_ps(ofk_sc_c1)), z), z),
-                        _mm512_mul_ps(_mm512_set1_ps(0.5f), z)), _mm512_set1_ps(1.f));
-        __m512i q = _mm512_and_si512(j, _mm512_set1_epi32(3));
-        __mmask16 odd = _mm512_test_epi32_mask(q, _mm512_set1_epi32(1));
-        __m512 s = _mm512_mask_blend_ps(odd, ps, pc), c = _mm512_mask_blend_ps(odd, pc, ps);
-        __m512i sneg = _mm512_slli_epi32(_mm512_and_si512(q, _mm512_set1_epi32(2)), 30);
-        __m512i cneg = _mm512_slli_epi32(_mm512_and_si512(_mm512_add_epi32(q, _mm512_set1_epi32(1)), _mm512_set1_epi32(2)), 30);
-        _mm512_storeu_ps(sn + k, _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(s), sneg)));
-        _mm512_storeu_ps(cs + k, _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(c), cneg)));
-    }
-    if (k < n) sincos_avx2(w + k, n - k, t, sn + k, cs + k);
-}
-
 // The CPU's best instruction set for these kernels: 0 portable, 1 AVX2+FMA, 2 AVX-512F (and
 // AVX2+FMA); -1 until detected (callers may race, storing the same value). `ofk_cap` lowers the
 // level in use (tests that compare paths).
@@ -398,14 +301,6 @@ void ofk_multiply(const float *a, const float *b, float *c, size_t n) {
     if (ofk_has_avx2()) { multiply_avx2(a, b, c, n); return; }
 #endif
     for (size_t i = 0; i < n; i++) c[i] = a[i] * b[i];
-}
-
-void ofk_sincos(const float *w, size_t n, float t, float *sn, float *cs) {
-#ifdef OFK_X86
-    if (ofk_has_avx512()) { sincos_avx512(w, n, t, sn, cs); return; }
-    if (ofk_has_avx2()) { sincos_avx2(w, n, t, sn, cs); return; }
-#endif
-    sincos_portable(w, n, t, sn, cs);
 }
 
 void ofk_column_sums(const float *x, size_t rows, size_t cols, size_t ld, float *out) {

@@ -1,5 +1,4 @@
 import BLAS
-import COFQLKernels
 import Randomness
 
 /// How the policy sees the times r and t.
@@ -19,8 +18,6 @@ public struct SinusoidalEmbedding<T: NetScalar>: Sendable {
     public let dim: Int
     public let scale: T
     public let frequencies: [T]
-    /// ω_k·scale.
-    let scaledFrequencies: [T]
 
     public init(dim: Int, scale: T) {
         precondition(dim >= 4 && dim % 2 == 0, "time embedding dimension must be even and ≥ 4, got \(dim)")
@@ -28,53 +25,37 @@ public struct SinusoidalEmbedding<T: NetScalar>: Sendable {
         let half = dim / 2
         let c = 9.210340371976184 / Double(half - 1)   // ln(10000)/(half − 1)
         frequencies = (0..<half).map { T(Double.expm(-c * Double($0))) }
-        scaledFrequencies = frequencies.map { $0 * scale }
-    }
-
-    /// sin and cos of ω_k·scale·t into `sn` and `cs` (half values each): Float through the
-    /// vectorised kernel (``ofk_sincos``, within 2 ulp of libm), Double through libm.
-    @inline(__always)
-    func sinCos(_ t: T, sn: UnsafeMutablePointer<T>, cs: UnsafeMutablePointer<T>) {
-        if T.self == Float.self {
-            scaledFrequencies.withUnsafeBufferPointer { w in
-                ofk_sincos(UnsafeRawPointer(w.baseAddress!).assumingMemoryBound(to: Float.self), w.count,
-                           unsafeBitCast(t, to: Float.self), sn.floats, cs.floats)
-            }
-            return
-        }
-        for k in 0..<(dim / 2) {
-            let a = scaledFrequencies[k] * t
-            sn[k] = T.sinm(a); cs[k] = T.cosm(a)
-        }
     }
 
     /// Writes e(t) into `out` (dim values).
     @inline(__always)
     public func features(_ t: T, into out: UnsafeMutablePointer<T>) {
-        sinCos(t, sn: out, cs: out + dim / 2)
+        let half = dim / 2
+        for k in 0..<half {
+            let a = frequencies[k] * scale * t
+            out[k] = T.sinm(a); out[half + k] = T.cosm(a)
+        }
     }
 
     /// Writes ṫ·de/dt into `out`.
     @inline(__always)
     public func tangent(_ t: T, _ tDot: T, into out: UnsafeMutablePointer<T>) {
         let half = dim / 2
-        sinCos(t, sn: out + half, cs: out)
         for k in 0..<half {
-            let w = scaledFrequencies[k]
-            out[k] = tDot * w * out[k]; out[half + k] = -tDot * w * out[half + k]
+            let w = frequencies[k] * scale
+            let a = w * t
+            out[k] = tDot * w * T.cosm(a); out[half + k] = -tDot * w * T.sinm(a)
         }
     }
 
     /// ∂L/∂t = Σ_k ∂L/∂e_k · de_k/dt.
     public func backward(_ t: T, dFeatures: UnsafePointer<T>) -> T {
         let half = dim / 2
-        let sc = UnsafeMutablePointer<T>.allocate(capacity: dim)
-        defer { sc.deallocate() }
-        sinCos(t, sn: sc, cs: sc + half)
         var g: T = 0
         for k in 0..<half {
-            let w = scaledFrequencies[k]
-            g += dFeatures[k] * w * sc[half + k] - dFeatures[half + k] * w * sc[k]
+            let w = frequencies[k] * scale
+            let a = w * t
+            g += dFeatures[k] * w * T.cosm(a) - dFeatures[half + k] * w * T.sinm(a)
         }
         return g
     }

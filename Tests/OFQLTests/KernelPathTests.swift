@@ -1,5 +1,3 @@
-import COFQLKernels
-import Foundation
 import Randomness
 import Testing
 @testable import OFQL
@@ -91,51 +89,6 @@ import Testing
             }
             #expect(sums.map(\.bitPattern) == expected.map(\.bitPattern), "column sums at ISA level \(level), \(cols) columns")
         }
-    }
-
-    @Test("time-feature sin and cos: within 2 ulp of the exact values, the same bits on every path, libm past 8192")
-    func sinCosKernel() {
-        var rng = Xoshiro(seed: 12)
-        // Arguments ω·t as the embeddings see them (ω ≤ 1, scale up to 1000), quadrant edges
-        // (multiples of π/4 and π/2), zeros of sine, and beyond the reduction's range.
-        var xs: [Float] = (0..<4000).map { _ in Float(rng.uniform() * 2 - 1) * 1000 }
-        xs += (0..<4000).map { _ in Float(rng.uniform() * 2 - 1) * 4 }
-        for k in -64...64 {
-            let quarter = Float(Double(k) * Double.pi / 4), half = Float(Double(k) * Double.pi / 2)
-            xs += [quarter, quarter.nextUp, half.nextDown]
-        }
-        xs += [0, -0, 1e-30, 8191.5, -8192, 8192.5, 1e5, -3e6]
-        let n = xs.count
-        func run(_ level: Int) -> ([Float], [Float]) {
-            at(level) {
-                var sn = [Float](repeating: .nan, count: n), cs = sn
-                xs.withUnsafeBufferPointer { w in
-                    sn.withUnsafeMutableBufferPointer { sp in
-                        cs.withUnsafeMutableBufferPointer { cp in ofk_sincos(w.baseAddress!, n, 1, sp.baseAddress!, cp.baseAddress!) }
-                    }
-                }
-                return (sn, cs)
-            }
-        }
-        let best = run(2), portable = run(0)
-        #expect(best.0.map(\.bitPattern) == portable.0.map(\.bitPattern), "sin differs between the vector and portable paths")
-        #expect(best.1.map(\.bitPattern) == portable.1.map(\.bitPattern), "cos differs between the vector and portable paths")
-        if Kernels.limitInstructionSet(2) == 2 {
-            let avx2 = run(1)
-            #expect(best.0.map(\.bitPattern) == avx2.0.map(\.bitPattern) && best.1.map(\.bitPattern) == avx2.1.map(\.bitPattern),
-                    "AVX-512 and AVX2 sin/cos differ")
-        }
-        // Error in units of the last place of the float nearest the exact value (at least the
-        // ulp of 2⁻²⁴, so values near zero are judged on an absolute scale).
-        var worst = 0.0, worstX: Float = 0
-        for (i, x) in xs.enumerated() {
-            for (got, exact) in [(best.0[i], Foundation.sin(Double(x))), (best.1[i], Foundation.cos(Double(x)))] {
-                let ulp = Swift.max(Double(Float(exact).ulp), Double(Float(0.5).ulp) / 8)
-                let e = abs(Double(got) - exact) / ulp
-                if e > worst { worst = e; worstX = x }
-            }
-        }
-        #expect(worst <= 2, "worst error \(worst) ulp at x = \(worstX)")
     }
 
     @Test("Adam and the Polyak average split over two workers equal one call bit for bit", arguments: [16_384, 50_001, 200_003])

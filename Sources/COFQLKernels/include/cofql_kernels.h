@@ -31,10 +31,6 @@ void ofk_mish(float *h, size_t rows, size_t cols, const float *bias, float *y, f
 /// c[i] = a[i] * b[i] (c may be a).
 void ofk_multiply(const float *a, const float *b, float *c, size_t n);
 
-/// sn[k] = sin(w[k]·t), cs[k] = cos(w[k]·t) for k < n (Cephes' sinf/cosf polynomials, within 2 ulp
-/// of libm; the same bits on every instruction set).
-void ofk_sincos(const float *w, size_t n, float t, float *sn, float *cs);
-
 /// out[j] = Σ_r x[r·ld + j] over `rows` rows, each column summed from 0 in row order.
 void ofk_column_sums(const float *x, size_t rows, size_t cols, size_t ld, float *out);
 
