@@ -137,6 +137,28 @@ public final class PolicySearch {
     /// Seed base of the final confirmation episodes (disjoint from the per-iterate ones).
     var finalBase: UInt64 { SeededRNG.derive(seed, 0xF1A1) }
 
+    /// The medium iterate for a return `target`: of the iterates before iteration `before`
+    /// (all of them if none is), the five whose few-episode return is closest to `target` are
+    /// re-evaluated on `finalEpisodes` fresh episodes, and the closest confirmed one wins (its
+    /// record carries the confirmed return).
+    public func confirmedMedium(_ records: [PolicyRecord], target: Double, before: Int) -> PolicyRecord {
+        precondition(!records.isEmpty, "no iterates to choose a medium from")
+        let earlier = records.filter { $0.iteration < before }
+        let pool = (earlier.isEmpty ? records : earlier).enumerated()
+            .sorted { (abs($0.element.meanReturn - target), $0.offset) < (abs($1.element.meanReturn - target), $1.offset) }
+            .prefix(5).map(\.element)
+        var medium = pool[0]
+        var mediumGap = Double.infinity
+        for candidate in pool {
+            let ms = evaluate(candidate.policy, episodes: config.finalEpisodes, base: finalBase)
+            let confirmed = PolicyRecord(iteration: candidate.iteration, policy: candidate.policy,
+                                         meanReturn: ms.map(\.totalReturn).reduce(0, +) / Double(ms.count),
+                                         meanSpeed: ms.map(\.meanSpeed).reduce(0, +) / Double(ms.count))
+            if abs(confirmed.meanReturn - target) < mediumGap { mediumGap = abs(confirmed.meanReturn - target); medium = confirmed }
+        }
+        return medium
+    }
+
     /// Runs the search and returns the behaviour file (expert, medium, history).
     public func run(progress: (PolicySearchProgress) -> Void = { _ in }) -> BehaviorFile {
         World.warmUp()
@@ -239,22 +261,7 @@ public final class PolicySearch {
                                       meanSpeed: s.map(\.meanSpeed).reduce(0, +) / Double(s.count))
             }
         }
-        // Medium: of the earlier iterates, the five whose (few-episode) return is closest to
-        // mediumFraction × expert are confirmed on finalEpisodes; the closest confirmed one wins.
-        let target = config.mediumFraction * expert.meanReturn
-        let before = records.filter { $0.iteration < expert.iteration }
-        let pool = (before.isEmpty ? records : before).enumerated()
-            .sorted { (abs($0.element.meanReturn - target), $0.offset) < (abs($1.element.meanReturn - target), $1.offset) }
-            .prefix(5).map(\.element)
-        var medium = pool[0]
-        var mediumGap = Double.infinity
-        for candidate in pool {
-            let ms = evaluate(candidate.policy, episodes: config.finalEpisodes, base: finalBase)
-            let confirmed = PolicyRecord(iteration: candidate.iteration, policy: candidate.policy,
-                                         meanReturn: ms.map(\.totalReturn).reduce(0, +) / Double(ms.count),
-                                         meanSpeed: ms.map(\.meanSpeed).reduce(0, +) / Double(ms.count))
-            if abs(confirmed.meanReturn - target) < mediumGap { mediumGap = abs(confirmed.meanReturn - target); medium = confirmed }
-        }
+        let medium = confirmedMedium(records, target: config.mediumFraction * expert.meanReturn, before: expert.iteration)
         let history = records.filter { $0.iteration <= medium.iteration || $0.iteration % max(config.historyEvery, 1) == 0 }
         return BehaviorFile(env: spec.id, envVersion: spec.version, seed: seed, config: config,
                             expert: expert, medium: medium, history: history)

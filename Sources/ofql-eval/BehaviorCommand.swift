@@ -63,6 +63,14 @@ struct BehaviorAddMedium: ParsableCommand {
     @Option(help: "Env id.") var env: String
     @Option(help: "Behaviour file of the independent search (from `behavior tune --seed N`).") var from: String
     @Option(help: "Folder holding behavior/<env>.json.") var datasets = "datasets"
+    @Option(help: ArgumentHelp("Choose the other search's iterate by absolute return instead of taking its medium: of its iterates before its expert, the one whose return, confirmed on fresh episodes, is closest to this value.", valueName: "return"))
+    var targetReturn: Double?
+    @Option(help: "Rollout workers for the confirming episodes (with --target-return).") var workers = 2
+
+    func validate() throws {
+        if let r = targetReturn, !(r.isFinite && r > 0) { throw ValidationError("--target-return must be a positive return, got \(r)") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1, got \(workers)") }
+    }
 
     func run() throws {
         let spec = try lookupSpec(env)
@@ -77,10 +85,17 @@ struct BehaviorAddMedium: ParsableCommand {
         guard other.seed != file.seed else {
             throw ValidationError("--from \(from) comes from search seed \(other.seed), the same search as \(path); use another --seed")
         }
-        file.independentMedium = other.medium
+        var medium = other.medium
+        if let target = targetReturn {
+            // The other search's iterates with its own confirmation episodes, so the choice is
+            // reproducible from that file alone.
+            let search = PolicySearch(spec: spec, seed: other.seed, config: other.config, workers: workers)
+            medium = search.confirmedMedium(other.history, target: target, before: other.expert.iteration)
+        }
+        file.independentMedium = medium
         file.independentMediumSeed = other.seed
         do { try file.write(to: path) } catch { throw ValidationError("\(path): \(error)") }
-        Log.info("\(path): independent medium from search seed \(other.seed), iteration \(other.medium.iteration), "
-                 + "return \(format3(other.medium.meanReturn))")
+        Log.info("\(path): independent medium from search seed \(other.seed), iteration \(medium.iteration), "
+                 + "return \(format3(medium.meanReturn))")
     }
 }
