@@ -74,6 +74,32 @@ struct BehaviorTests {
         #expect(a1.allSatisfy { $0 >= -1 && $0 <= 1 })
     }
 
+    @Test("a medium chosen by absolute return: the closest confirmed iterate before the expert")
+    func confirmedMediumByReturn() throws {
+        let spec = try EnvRegistry.spec(.hopper)
+        let file = try BehaviorFile.load(datasets: datasetsPath, env: .hopper)
+        var cfg = file.config
+        cfg.finalEpisodes = 3; cfg.episodeSteps = 300
+        let search = PolicySearch(spec: spec, seed: 5, config: cfg, workers: 2)
+        let target = 0.5 * file.medium.meanReturn, before = file.medium.iteration
+        let chosen = search.confirmedMedium(file.history, target: target, before: before)
+        #expect(chosen.iteration < before)
+        // Its confirmed return is what the same fresh episodes give, and no other candidate of
+        // the pool (the five closest few-episode returns) is confirmed closer to the target.
+        func confirmed(_ r: PolicyRecord) -> Double {
+            let s = search.evaluate(r.policy, episodes: cfg.finalEpisodes, base: search.finalBase)
+            return s.map(\.totalReturn).reduce(0, +) / Double(s.count)
+        }
+        #expect(chosen.meanReturn == confirmed(chosen))
+        let pool = file.history.filter { $0.iteration < before }
+            .sorted { abs($0.meanReturn - target) < abs($1.meanReturn - target) }.prefix(5)
+        #expect(pool.contains { $0.iteration == chosen.iteration })
+        for r in pool { #expect(abs(chosen.meanReturn - target) <= abs(confirmed(r) - target)) }
+        // A different target picks a different iterate.
+        let high = search.confirmedMedium(file.history, target: file.medium.meanReturn, before: before)
+        #expect(high.iteration != chosen.iteration && high.meanReturn > chosen.meanReturn)
+    }
+
     @Test("the search is deterministic for a seed and independent of the worker count")
     func searchDeterministic() throws {
         let spec = try EnvRegistry.spec(.hopper)
