@@ -13,8 +13,12 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         public var size: Int?
         /// Per-dataset config overrides for every algorithm (OFQLConfig keys), e.g. η.
         public var config: [String: JSONNumberOrString]?
-        public init(id: String, size: Int? = nil, config: [String: JSONNumberOrString]? = nil) {
-            self.id = id; self.size = size; self.config = config
+        /// Per-dataset overrides for one algorithm, over `config` (e.g. IQL's maze expectile and
+        /// reward shift beside OFQL's maze reward transform).
+        public var configs: [String: [String: JSONNumberOrString]]?
+        public init(id: String, size: Int? = nil, config: [String: JSONNumberOrString]? = nil,
+                    configs: [String: [String: JSONNumberOrString]]? = nil) {
+            self.id = id; self.size = size; self.config = config; self.configs = configs
         }
     }
     public var name: String
@@ -128,6 +132,9 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         for d in datasets {
             do { _ = try DatasetCatalog.entry(d.id) } catch { throw RunError("plan: \(error)") }
             if let s = d.size, s < 1 { throw RunError("plan: dataset \(d.id) has size \(s); expected at least 1") }
+            for a in (d.configs ?? [:]).keys.sorted() where !algorithms.contains(a) {
+                throw RunError("plan: dataset \(d.id) has configs for '\(a)', which is not among the plan's algorithms \(algorithms)")
+            }
         }
         guard steps >= 1, eval_episodes >= 1 else { throw RunError("plan: steps and eval_episodes must be positive") }
         if let e = eval_every, e < 1 { throw RunError("plan: eval_every must be positive, got \(e)") }
@@ -181,11 +188,13 @@ public struct SuitePlan: Codable, Sendable, Equatable {
     func item(_ id: String) -> DatasetItem? { datasets.first { $0.id == id } }
 
     /// The config a cell trains with before it meets its data: the algorithm's defaults, the
-    /// plan's per-algorithm keys, the dataset's keys, then the variant's.
+    /// plan's per-algorithm keys, the dataset's keys, the dataset's keys for this algorithm,
+    /// then the variant's.
     public func requestedConfig(algo: String, dataset: DatasetItem, variant: String = "") throws -> OFQLConfig {
         var dict: [String: Any] = ["algo": algo]
         for (k, v) in configs?[algo] ?? [:] { dict[k] = v.any }
         for (k, v) in dataset.config ?? [:] { dict[k] = v.any }
+        for (k, v) in dataset.configs?[algo] ?? [:] { dict[k] = v.any }
         for (k, v) in (variants ?? []).first(where: { $0.name == variant })?.config ?? [:] { dict[k] = v.any }
         let data = try JSONSerialization.data(withJSONObject: dict)
         let label = variant.isEmpty ? algo : "\(algo) (\(variant))"

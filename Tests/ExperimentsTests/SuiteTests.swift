@@ -120,6 +120,22 @@ struct SuiteTests {
         }
     }
 
+    @Test("a dataset's per-algorithm keys go over its keys for every algorithm, for that algorithm only; unknown algorithms are refused")
+    func perDatasetAlgorithmConfigs() throws {
+        let maze = SuitePlan.DatasetItem(id: "maze-medium-play-v2", config: ["rewardScale": .number(4), "rewardShift": .number(-2)],
+                                         configs: ["iql": ["rewardShift": .number(-1), "expectile": .number(0.9),
+                                                           "rewardScaleFromReturns": .bool(false)]])
+        let plan = SuitePlan(name: "c", datasets: [maze], algorithms: ["ofql", "iql"], seeds: [0], steps: 10, eval_episodes: 2,
+                             configs: ["iql": ["expectile": .number(0.8)]])
+        try plan.validate()
+        let ofql = try plan.requestedConfig(algo: "ofql", dataset: maze), iql = try plan.requestedConfig(algo: "iql", dataset: maze)
+        #expect(ofql.rewardShift == -2 && ofql.rewardScale == 4 && ofql.expectile == OFQLConfig().expectile)
+        #expect(iql.rewardShift == -1 && iql.rewardScale == 4 && iql.expectile == 0.9 && !iql.rewardScaleFromReturns)
+        var bad = plan
+        bad.datasets[0].configs = ["td3bc": ["td3Alpha": .number(1)]]
+        #expect { try bad.validate() } throws: { "\($0)".contains("configs for 'td3bc'") }
+    }
+
     @Test("sampling modes: DQL + DDIM(1) rows carry the algo dql-ddim1, FBRAC's flow-5 its own; bad modes are refused")
     func samplingModes() throws {
         try withTemporaryDirectory("suite-sampling") { dir in
