@@ -136,7 +136,7 @@ public final class FQLNets<T: NetScalar> {
     public func actorLoss(s: UnsafePointer<T>, a: UnsafePointer<T>, x0: UnsafePointer<T>, t: UnsafePointer<T>,
                           z: UnsafePointer<T>, alpha: T, normalizeQ: Bool, lambda fixed: T? = nil,
                           distillTarget: UnsafePointer<T>? = nil, parallel: Bool = false) -> ActorResult {
-        let B = rows, A = actDim, O = obsDim, denom = T(B * A)
+        let B = rows, A = actDim, denom = T(B * A)
         let p = actorParams.values, g = actorParams.grads
         let flowLoss = flow.bcLoss(p, grads: g, s: s, a: a, x0: x0, t: t, count: B, parallel: parallel)
         // Distillation target from the same noise as μ (no gradient into ψ).
