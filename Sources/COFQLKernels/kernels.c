@@ -165,9 +165,13 @@ void ofk_adam(float *p, float *g, float *m, float *v, size_t n, float stepSize, 
 }
 
 // ---- LayerNorm (Ba et al. 2016, arXiv 1607.06450) over each row of cols values ----
-// Row reductions use eight partial sums (vectorisable), combined pairwise.
+// Row reductions use eight partial sums (vectorisable), combined pairwise. The bodies are
+// compiled twice, for baseline x86-64 and for AVX-512F; multiplies and adds are never fused
+// (FP_CONTRACT OFF), so the wide build vectorises the same operations and gives the same bits.
+#pragma STDC FP_CONTRACT OFF
+#define OFK_INLINE static inline __attribute__((always_inline))
 
-static inline float ofk_sum8(const float *x, size_t n) {
+OFK_INLINE float ofk_sum8(const float *x, size_t n) {
     float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t j = 0;
     for (; j + 8 <= n; j += 8) for (int k = 0; k < 8; k++) a[k] += x[j + k];
@@ -176,7 +180,7 @@ static inline float ofk_sum8(const float *x, size_t n) {
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + t;
 }
 
-static inline float ofk_dot8(const float *x, const float *y, size_t n) {
+OFK_INLINE float ofk_dot8(const float *x, const float *y, size_t n) {
     float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t j = 0;
     for (; j + 8 <= n; j += 8) for (int k = 0; k < 8; k++) a[k] += x[j + k] * y[j + k];
@@ -185,7 +189,7 @@ static inline float ofk_dot8(const float *x, const float *y, size_t n) {
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + t;
 }
 
-static inline float ofk_centred_sq8(const float *x, float mean, size_t n) {
+OFK_INLINE float ofk_centred_sq8(const float *x, float mean, size_t n) {
     float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t j = 0;
     for (; j + 8 <= n; j += 8) for (int k = 0; k < 8; k++) { float c = x[j + k] - mean; a[k] += c * c; }
@@ -194,8 +198,8 @@ static inline float ofk_centred_sq8(const float *x, float mean, size_t n) {
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + t;
 }
 
-void ofk_layernorm_forward(float *h, size_t rows, size_t tangentRows, size_t cols, const float *gamma, const float *beta,
-                           float *xhat, float *rstd, float eps) {
+OFK_INLINE void layernorm_forward(float *h, size_t rows, size_t tangentRows, size_t cols, const float *gamma,
+                                  const float *beta, float *xhat, float *rstd, float eps) {
     const float invN = 1.f / (float)cols;
     for (size_t r = 0; r < rows; r++) {
         float *x = h + r * cols, *xh = xhat + r * cols;
@@ -216,8 +220,8 @@ void ofk_layernorm_forward(float *h, size_t rows, size_t tangentRows, size_t col
     }
 }
 
-void ofk_layernorm_backward(float *dh, size_t rows, size_t cols, const float *gamma, const float *xhat, const float *rstd,
-                            float *dGamma, float *dBeta) {
+OFK_INLINE void layernorm_backward(float *dh, size_t rows, size_t cols, const float *gamma, const float *xhat,
+                                   const float *rstd, float *dGamma, float *dBeta) {
     if (dGamma && dBeta) {
         memset(dGamma, 0, cols * sizeof(float)); memset(dBeta, 0, cols * sizeof(float));
         for (size_t r = 0; r < rows; r++) {
@@ -240,4 +244,31 @@ void ofk_layernorm_backward(float *dh, size_t rows, size_t cols, const float *ga
         const float rs = rstd[r];
         for (j = 0; j < cols; j++) dy[j] = (dy[j] * gamma[j] - m1 - xh[j] * m2) * rs;
     }
+}
+
+#ifdef OFK_X86
+__attribute__((target("avx512f,avx2"))) static void layernorm_forward_avx512(float *h, size_t rows, size_t tangentRows,
+        size_t cols, const float *gamma, const float *beta, float *xhat, float *rstd, float eps) {
+    layernorm_forward(h, rows, tangentRows, cols, gamma, beta, xhat, rstd, eps);
+}
+__attribute__((target("avx512f,avx2"))) static void layernorm_backward_avx512(float *dh, size_t rows, size_t cols,
+        const float *gamma, const float *xhat, const float *rstd, float *dGamma, float *dBeta) {
+    layernorm_backward(dh, rows, cols, gamma, xhat, rstd, dGamma, dBeta);
+}
+#endif
+
+void ofk_layernorm_forward(float *h, size_t rows, size_t tangentRows, size_t cols, const float *gamma, const float *beta,
+                           float *xhat, float *rstd, float eps) {
+#ifdef OFK_X86
+    if (ofk_has_avx512()) { layernorm_forward_avx512(h, rows, tangentRows, cols, gamma, beta, xhat, rstd, eps); return; }
+#endif
+    layernorm_forward(h, rows, tangentRows, cols, gamma, beta, xhat, rstd, eps);
+}
+
+void ofk_layernorm_backward(float *dh, size_t rows, size_t cols, const float *gamma, const float *xhat, const float *rstd,
+                            float *dGamma, float *dBeta) {
+#ifdef OFK_X86
+    if (ofk_has_avx512()) { layernorm_backward_avx512(dh, rows, cols, gamma, xhat, rstd, dGamma, dBeta); return; }
+#endif
+    layernorm_backward(dh, rows, cols, gamma, xhat, rstd, dGamma, dBeta);
 }
