@@ -7,6 +7,11 @@
 #define OFK_X86 1
 #endif
 
+// The scalar helpers below are compiled with the compiler's default contraction: where one is
+// inlined into an AVX2/AVX-512 function (a row's or range's last few elements) its multiply–adds
+// may be fused. Both vector widths reach those tails through the same AVX2 function, so they
+// agree; turning contraction off here would change the last bits of committed runs' tails.
+
 // ---- portable scalar versions (same formulas as Scalar.swift / MLP.swift) ----
 
 static inline float ofk_expf(float x) {
@@ -107,7 +112,8 @@ static void adam_portable(float *p, float *g, float *m, float *v, size_t n, floa
 // The CPU's best instruction set for these kernels: 0 portable, 1 AVX2+FMA, 2 AVX-512F (and
 // AVX2+FMA); -1 until detected (callers may race, storing the same value). `ofk_cap` lowers the
 // level in use (tests that compare paths).
-static int ofk_best_state = -1, ofk_cap = 2;
+static int ofk_best_state = -1;
+static _Thread_local int ofk_cap = 2;   // per thread: a test's cap never reaches other threads
 static int ofk_isa(void) {
     int s = __atomic_load_n(&ofk_best_state, __ATOMIC_RELAXED);
     if (s < 0) {
@@ -116,13 +122,12 @@ static int ofk_isa(void) {
         s = avx2 ? (__builtin_cpu_supports("avx512f") ? 2 : 1) : 0;
         __atomic_store_n(&ofk_best_state, s, __ATOMIC_RELAXED);
     }
-    int cap = __atomic_load_n(&ofk_cap, __ATOMIC_RELAXED);
-    return s < cap ? s : cap;
+    return s < ofk_cap ? s : ofk_cap;
 }
 int ofk_has_avx2(void) { return ofk_isa() >= 1; }
 int ofk_has_avx512(void) { return ofk_isa() >= 2; }
 int ofk_limit_isa(int level) {
-    __atomic_store_n(&ofk_cap, level < 0 ? 0 : level, __ATOMIC_RELAXED);
+    ofk_cap = level < 0 ? 0 : level;
     return ofk_isa();
 }
 #else
@@ -167,7 +172,8 @@ void ofk_adam(float *p, float *g, float *m, float *v, size_t n, float stepSize, 
 // ---- LayerNorm (Ba et al. 2016, arXiv 1607.06450) over each row of cols values ----
 // Row reductions use eight partial sums (vectorisable), combined pairwise. The bodies are
 // compiled twice, for baseline x86-64 and for AVX-512F; multiplies and adds are never fused
-// (FP_CONTRACT OFF), so the wide build vectorises the same operations and gives the same bits.
+// (FP_CONTRACT OFF from here on), so the wide build vectorises the same operations and gives
+// the same bits.
 #pragma STDC FP_CONTRACT OFF
 #define OFK_INLINE static inline __attribute__((always_inline))
 

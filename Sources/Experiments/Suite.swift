@@ -136,6 +136,9 @@ public struct SuitePlan: Codable, Sendable, Equatable {
                 throw RunError("plan: dataset \(d.id) has configs for '\(a)', which is not among the plan's algorithms \(algorithms)")
             }
         }
+        for a in (configs ?? [:]).keys.sorted() where !algorithms.contains(a) {
+            throw RunError("plan: configs has keys for '\(a)', which is not among the plan's algorithms \(algorithms)")
+        }
         guard steps >= 1, eval_episodes >= 1 else { throw RunError("plan: steps and eval_episodes must be positive") }
         if let e = eval_every, e < 1 { throw RunError("plan: eval_every must be positive, got \(e)") }
         if Set(seeds).count != seeds.count { throw RunError("plan: seeds repeat") }

@@ -461,7 +461,7 @@ enum Kernels {
     static func activation<T: NetScalar>(_ act: Activation, _ h: UnsafeMutablePointer<T>, rows: Int, cols: Int,
                                          bias: UnsafePointer<T>?, y: UnsafeMutablePointer<T>, d: UnsafeMutablePointer<T>?) {
         if T.self == Float.self, act == .mish {
-            // Fused bias + Mish + derivative, AVX2 when available (COFQLKernels).
+            // Fused bias + Mish + derivative, AVX-512F or AVX2 when available (COFQLKernels).
             ofk_mish(h.floats, rows, cols, bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) },
                      y.floats, d?.floats)
             return

@@ -63,12 +63,12 @@ struct BehaviorAddMedium: ParsableCommand {
     @Option(help: "Env id.") var env: String
     @Option(help: "Behaviour file of the independent search (from `behavior tune --seed N`).") var from: String
     @Option(help: "Folder holding behavior/<env>.json.") var datasets = "datasets"
-    @Option(help: ArgumentHelp("Choose the other search's iterate by absolute return instead of taking its medium: of its iterates before its expert, the one whose return, confirmed on fresh episodes, is closest to this value.", valueName: "return"))
+    @Option(help: ArgumentHelp("Choose the other search's iterate by absolute return instead of taking its medium: of the iterates its file keeps from before its expert (every one up to its own medium, every history_every-th after), the one whose return, confirmed on fresh episodes, is closest to this value.", valueName: "return"))
     var targetReturn: Double?
     @Option(help: "Rollout workers for the confirming episodes (with --target-return).") var workers = 2
 
     func validate() throws {
-        if let r = targetReturn, !(r.isFinite && r > 0) { throw ValidationError("--target-return must be a positive return, got \(r)") }
+        if let r = targetReturn, !r.isFinite { throw ValidationError("--target-return must be a finite return, got \(r)") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1, got \(workers)") }
     }
 
@@ -87,6 +87,9 @@ struct BehaviorAddMedium: ParsableCommand {
         }
         var medium = other.medium
         if let target = targetReturn {
+            guard other.history.contains(where: { $0.iteration < other.expert.iteration }) else {
+                throw ValidationError("--from \(from) keeps no iterate from before its expert (iteration \(other.expert.iteration)) to choose from")
+            }
             // The other search's iterates with its own confirmation episodes, so the choice is
             // reproducible from that file alone.
             let search = PolicySearch(spec: spec, seed: other.seed, config: other.config, workers: workers)

@@ -147,8 +147,8 @@ struct BadInputCLITests {
             (["evaluate", "--env", "hoppr", "--policy", "random"], "unknown environment 'hoppr'"),
             (["evaluate", "--env", "hopper", "--policy", "random", "--episodes", "0"], "--episodes must be at least 1"),
             (["evaluate", "--checkpoint", dir], "--checkpoint:"),
-            (["behavior", "add-medium", "--env", "walker2d", "--from", "x.json", "--target-return", "0"],
-             "--target-return must be a positive return, got 0.0"),
+            (["behavior", "add-medium", "--env", "walker2d", "--from", "x.json", "--target-return", "nan"],
+             "--target-return must be a finite return, got nan"),
         ]
         for (args, message) in cases {
             let r = try runCLI(args)

@@ -18,9 +18,9 @@ extern "C" {
 int ofk_has_avx2(void);
 /// 1 when the AVX-512F paths are in use (bit-identical to the AVX2 paths, twice as wide).
 int ofk_has_avx512(void);
-/// Caps the instruction set the kernels use at `level` (0 portable, 1 AVX2+FMA, 2 AVX-512F) or
-/// the CPU's best, whichever is lower, and returns the level now in use. For tests that compare
-/// paths; not thread-safe against kernels running at the same time.
+/// Caps the instruction set the kernels use on the calling thread at `level` (0 portable,
+/// 1 AVX2+FMA, 2 AVX-512F) or the CPU's best, whichever is lower, and returns the level now in
+/// use there. For tests that compare paths; other threads keep their own cap.
 int ofk_limit_isa(int level);
 
 /// For each of `rows` rows of `cols` columns: h ← h + bias (bias may be NULL), y ← mish(h) and,
