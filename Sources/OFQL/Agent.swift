@@ -133,9 +133,10 @@ public final class OFQLAgent: Learner {
     /// rows): 1, or 2 to use two cores by forking two workers with
     /// single-threaded BLAS (critic pairs Q_1 | Q_2 side by side; the policy's forward and
     /// backward split by rows / output units). On these small GEMMs that beats two-thread BLAS.
-    /// Because both workers call BLAS at once, 2 takes effect only while BLAS runs one thread
-    /// (`BLASRuntime.threads == 1`); ``useCores(_:)`` sets both. `update` never changes the
-    /// process-wide BLAS setting itself.
+    /// Both workers call BLAS at once, so BLAS must run one thread: ``useCores(_:)`` sets both.
+    /// `update` decides from `workers` alone, never from the process-wide BLAS setting, which
+    /// another thread of the process (a test, an evaluation) may change while this learner
+    /// trains; raising BLAS threads after `useCores(2)` nests two levels of parallelism.
     ///
     /// Results: reductions stay sequential in a fixed order and the split is fixed, so the
     /// two-worker update is deterministic (bitwise resume holds for a given setting); it can
@@ -282,7 +283,7 @@ public final class OFQLAgent: Learner {
         let nQ = config.maxQBackup ? config.maxQSamples : 1
         // Two workers (see `workers`): fork–join at a coarse grain, Q_1 | Q_2 for critic work and
         // row halves of the policy's forward and backward (MLP.forward/backward(parallel:)).
-        let parallel = twoWorkers ?? (workers >= 2 && BLASRuntime.threads == 1)
+        let parallel = twoWorkers ?? (workers >= 2)
         let chosen = drawNoise(nQ: nQ)
         // Flow inputs (eq. 1): z_t = (1 − t)a + tε, v = ε − a.
         MeanFlow.interpolate(rows: B, dim: actDim, a: batch.actions, eps: epsFlow, t: tFlow, z: zStack, v: v)

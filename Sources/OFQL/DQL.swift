@@ -437,7 +437,7 @@ public final class DQLAgent: ConfigurableLearner {
     public func update(_ batch: TransitionBatch) throws -> UpdateMetrics {
         precondition(batch.count == B, "batch has \(batch.count) rows, the learner was built for \(B)")
         precondition(batch.obsDim == obsDim && batch.actDim == actDim, "batch dimensions differ from the learner's")
-        let parallel = workers >= 2 && BLASRuntime.threads == 1
+        let parallel = workers >= 2   // useCores(_:) set BLAS to one thread; see OFQLAgent.workers
         let K = config.diffusionSteps
         normalizer.apply(batch.observations, into: sN, rows: B)
         normalizer.apply(batch.nextObservations, into: s2N, rows: B)

@@ -304,7 +304,7 @@ public final class FQLAgent: ConfigurableLearner {
     public func update(_ batch: TransitionBatch) throws -> UpdateMetrics {
         precondition(batch.count == B, "batch has \(batch.count) rows, the learner was built for \(B)")
         precondition(batch.obsDim == obsDim && batch.actDim == actDim, "batch dimensions differ from the learner's")
-        let parallel = workers >= 2 && BLASRuntime.threads == 1
+        let parallel = workers >= 2   // useCores(_:) set BLAS to one thread; see OFQLAgent.workers
         normalizer.apply(batch.observations, into: sN, rows: B)
         normalizer.apply(batch.nextObservations, into: s2N, rows: B)
         // Noise in a fixed order: z' (next actions), x_0 and t (flow matching), z (the actor's action).

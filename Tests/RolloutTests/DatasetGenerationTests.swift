@@ -110,11 +110,19 @@ struct DatasetGenerationTests {
             try DatasetGenerator.generate(try DatasetCatalog.entry("hopper-expert-v1"), size: 10, seed: 0, workers: 1, provider: noFiles)
         }
         #expect(e2?.description.contains("/nonexistent/behavior/hopper.json") == true)
-        // Medium-expert v3 needs an independent medium; walker2d's file has none, so asking for
-        // it names the command that adds one.
-        let noMedium = #expect(throws: RolloutError.self) {
-            try BundledBehaviors(datasets: datasetsFolder).policy(named: "independent-medium", spec: try EnvRegistry.spec(.walker2d))
+        // Medium-expert v3 needs an independent medium; a behaviour file without one (the
+        // committed walker2d file with its independent medium taken out) names the command that
+        // adds one.
+        try withTemporaryDirectory("no-medium") { dir in
+            var file = try BehaviorFile.load(datasets: datasetsFolder, env: .walker2d)
+            file.independentMedium = nil; file.independentMediumSeed = nil
+            try FileManager.default.createDirectory(atPath: dir + "/behavior", withIntermediateDirectories: true)
+            try file.write(to: BehaviorFile.path(datasets: dir, env: .walker2d))
+            let noMedium = #expect(throws: RolloutError.self) {
+                try BundledBehaviors(datasets: dir).policy(named: "independent-medium", spec: try EnvRegistry.spec(.walker2d))
+            }
+            #expect(noMedium?.description.contains("behavior add-medium") == true)
+            _ = try BundledBehaviors(datasets: datasetsFolder).policy(named: "independent-medium", spec: try EnvRegistry.spec(.walker2d))
         }
-        #expect(noMedium?.description.contains("behavior add-medium") == true)
     }
 }
