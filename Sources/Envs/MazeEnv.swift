@@ -26,10 +26,14 @@ public struct RoverModel: Sendable, Equatable {
     public var topTurnRate: Float = 2.5
     /// Linear floor damping (1/s): time constant of speed changes is 1/linearDamping.
     public var linearDamping: Float = 2
-    /// Seconds per env step (D4RL antmaze: 0.1 s).
-    public var controlPeriod: Float = 0.1
-    /// Box2D sub-steps per env step.
-    public var substeps: Int = 4
+    /// Seconds per env step. v1 used D4RL antmaze's 0.1 s; v2 uses 0.25 s so that the
+    /// planner's path from start to goal takes about 80 / 130 / 180 steps (umaze / medium /
+    /// large) instead of 200 / 320 / 460. D4RL's antmaze horizons suit its 1M-step protocol
+    /// (arXiv 2004.07219, Sec. 5): at the stand-ins' 50k steps, IQL's sparse-reward values had
+    /// not propagated from the goal to the start on v1 (0 % success, values near −58 of −96).
+    public var controlPeriod: Float = 0.25
+    /// Box2D sub-steps per env step (0.025 s each, as in v1).
+    public var substeps: Int = 10
 
     public init() {}
 
@@ -61,6 +65,9 @@ public struct MazeOptions: Sendable, Equatable {
     public var startHeadingNoise: Float = 0.1
     /// End the episode (terminated) on the first step within `goalRadius` of the goal.
     public var terminateOnSuccess = true
+    /// With `terminateOnSuccess` off: cut the episode there instead (truncated, so values still
+    /// bootstrap), for data collection in legs that end on arrival.
+    public var truncateOnSuccess = false
 
     public init(goalCell: MazeCell? = nil, startCell: MazeCell? = nil, terminateOnSuccess: Bool = true) {
         self.goalCell = goalCell; self.startCell = startCell; self.terminateOnSuccess = terminateOnSuccess
@@ -102,8 +109,8 @@ public struct MazeOptions: Sendable, Equatable {
 /// ## Episode end
 /// Terminates on the first step within the goal radius (evaluation; the return is 0 or 1
 /// and the normalised score is the success rate); `terminateOnSuccess = false` keeps going
-/// and pays 1 on every step at the goal (maze2d style). Truncated by the spec after 700
-/// steps (umaze) or 1000 (medium, large), 0.1 s each.
+/// and pays 1 on every step at the goal (maze2d style). Truncated by the spec after 280
+/// steps (umaze) or 400 (medium, large), 0.25 s each (v1: 700 and 1000 steps of 0.1 s).
 ///
 /// ## Info
 /// `success` (1 once the goal radius was reached this episode), `distance_to_goal`,
@@ -218,7 +225,8 @@ public final class MazeEnv: Environment {
         writeObservation(observation)
         let success = distanceToGoal <= options.goalRadius
         if success { reachedGoal = true }
-        return StepOutcome(reward: success ? 1 : 0, terminated: success && options.terminateOnSuccess, truncated: false)
+        return StepOutcome(reward: success ? 1 : 0, terminated: success && options.terminateOnSuccess,
+                           truncated: success && options.truncateOnSuccess && !options.terminateOnSuccess)
     }
 
     /// Runs the sub-steps of one control period: wheel forces, lateral tyre grip, Box2D step.
@@ -303,19 +311,20 @@ public final class MazeEnv: Environment {
 
 /// Registered specs of the three maze envs.
 public enum Maze {
-    /// Builds the spec of one maze (`maxEpisodeSteps` as D4RL antmaze).
+    /// Builds the spec of one maze. `maxEpisodeSteps` keeps D4RL antmaze's time limits in
+    /// seconds (70 s umaze, 100 s otherwise; 700 and 1000 steps of 0.1 s) at v2's 0.25 s steps.
     static func spec(_ id: EnvID, _ layout: MazeLayout, steps: Int, summary: String) -> EnvSpec {
-        EnvSpec(id: id, version: 1, domain: .maze, observationDimension: MazeEnv.observationDimension,
+        EnvSpec(id: id, version: 2, domain: .maze, observationDimension: MazeEnv.observationDimension,
                 actionDimension: MazeEnv.actionDimension, maxEpisodeSteps: steps,
                 controlPeriod: Double(RoverModel().controlPeriod), summary: summary,
                 makeBare: { MazeEnv(id: id, layout: layout) })
     }
 
-    public static let umaze = spec(.mazeUmaze, .umaze, steps: 700,
+    public static let umaze = spec(.mazeUmaze, .umaze, steps: 280,
                                    summary: "differential-drive rover in D4RL's U-maze (5x5 cells of 4 m); sparse goal reward")
-    public static let medium = spec(.mazeMedium, .medium, steps: 1000,
+    public static let medium = spec(.mazeMedium, .medium, steps: 400,
                                     summary: "differential-drive rover in D4RL's medium maze (8x8); sparse goal reward")
-    public static let large = spec(.mazeLarge, .large, steps: 1000,
+    public static let large = spec(.mazeLarge, .large, steps: 400,
                                    summary: "differential-drive rover in D4RL's large maze (9x12); sparse goal reward")
     /// The three maze specs in listing order.
     public static let specs = [umaze, medium, large]

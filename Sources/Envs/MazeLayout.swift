@@ -114,6 +114,13 @@ public struct MazeLayout: Sendable, Equatable {
         return d < 0 ? nil : d
     }
 
+    /// Whether some shortest grid path from `a` to `b` enters `via` (true when `via` is `a` or `b`).
+    public func shortestPathPasses(from a: MazeCell, to b: MazeCell, via: MazeCell) -> Bool {
+        guard let ab = pathLength(from: a, to: b), let av = pathLength(from: a, to: via),
+              let vb = pathLength(from: via, to: b) else { return false }
+        return av + vb == ab
+    }
+
     /// Right, down, left, up (fixed order so BFS ties break deterministically).
     static let neighbourOffsets = [(0, 1), (1, 0), (0, -1), (-1, 0)]
 

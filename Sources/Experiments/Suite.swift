@@ -289,7 +289,7 @@ public struct CellRecord: Codable, Sendable, Equatable {
     public var config: OFQLConfig
     public var config_sha256: String
     public var curve: [CurvePoint]
-    /// Mean normalised score of the dataset's own complete episodes.
+    /// Mean normalised score of the dataset's own episodes (``datasetEpisodeScores(_:spec:)``).
     public var data_score: Double?
     /// Sustained training speed on the machine that ran the cell (not part of the result).
     public var steps_per_s: Double?
@@ -526,15 +526,10 @@ public struct Suite {
         try writeAtomically(String(decoding: try enc.encode(r), as: UTF8.self) + "\n", to: path, flag: "--cells")
     }
 
-    /// Mean normalised score of the dataset's own complete episodes.
+    /// Mean normalised score of the dataset's own episodes (``datasetEpisodeScores(_:spec:)``).
     public static func datasetScore(path: String, spec: EnvSpec) throws -> Double {
-        let ds = try D4RLDataset.load(path, loadInfos: false)
-        let scoring = Scoring.of(spec)
-        let s = ds.episodes(maxEpisodeSteps: spec.maxEpisodeSteps).filter { !$0.incomplete }.compactMap {
-            scoring.score(EpisodeResult(index: 0, seed: 0, totalReward: $0.totalReward, length: $0.length,
-                                        terminated: $0.terminated, truncated: $0.truncated))
-        }
-        return Summary(s).mean
+        let ds = try D4RLDataset.load(path, loadInfos: spec.domain == .maze)
+        return Summary(datasetEpisodeScores(ds, spec: spec)).mean
     }
 
     /// `locomotion`, `maze` or `kitchen` (the stand-in table's domains).

@@ -39,8 +39,8 @@ public enum DatasetCatalog {
     /// A dataset id's version moves when the data it names would change: halfcheetah's
     /// datasets are v2 since the env's v2 physics (rounded capsules) and re-tuned expert.
     public static let versions: [EnvID: Int] = [.halfcheetah: 2]
-    /// The maze datasets' version (v2: rewards at the evaluation goal).
-    public static let mazeVersion = 2
+    /// The maze datasets' version (v2: rewards at the evaluation goal; v3: maze env v2's 0.25 s steps).
+    public static let mazeVersion = 3
     /// Envs whose medium-expert data (v3) pair the expert with the medium controller of an
     /// independent policy search (`independent_medium` in the behaviour file), as D4RL pairs
     /// policies of separate training runs.
@@ -77,21 +77,21 @@ public enum DatasetCatalog {
         }
         let mazes: [(String, String, String, String)] = [
             ("maze-umaze", "umaze", "umaze", "fixed goal from a fixed start"),
-            ("maze-umaze", "umaze-diverse", "diverse", "random goals from random starts"),
-            ("maze-medium", "medium-play", "play", "hand-picked goals from hand-picked starts"),
-            ("maze-medium", "medium-diverse", "diverse", "random goals from random starts"),
-            ("maze-large", "large-play", "play", "hand-picked goals from hand-picked starts"),
-            ("maze-large", "large-diverse", "diverse", "random goals from random starts"),
+            ("maze-umaze", "umaze-diverse", "diverse", "legs between random cells"),
+            ("maze-medium", "medium-play", "play", "legs between hand-picked cells, none from S through G"),
+            ("maze-medium", "medium-diverse", "diverse", "legs between random cells"),
+            ("maze-large", "large-play", "play", "legs between hand-picked cells, none from S through G"),
+            ("maze-large", "large-diverse", "diverse", "legs between random cells"),
         ]
-        // v2: rewards mark the evaluation goal as D4RL's antmaze data do; v1 rewarded each
-        // episode's commanded goal, a different task from the one evaluated.
+        // v3: maze env v2's 0.25 s steps (paths take 2.5x fewer steps), play and diverse data in
+        // legs cut on arrival, planner noise 0.5, no play leg from S to or through G
+        // (results/mazes-v3.md). v2 rewarded the evaluation goal as D4RL's antmaze data do (v1
+        // rewarded each episode's commanded goal, a different task from the one evaluated); both
+        // were made on maze env v1, which is gone, so they are no longer listed.
         for (env, variant, mode, summary) in mazes {
             entries.append(DatasetEntry(id: "maze-\(variant)-v\(mazeVersion)", env: EnvID(rawValue: env), variant: variant,
                                         defaultSize: 1_000_000, recipe: .evaluationGoalRewards(.behavior("maze-\(mode)")),
                                         summary: "BFS planner + steering + noise: \(summary); rewards at the evaluation goal"))
-            others.append(DatasetEntry(id: "maze-\(variant)-v1", env: EnvID(rawValue: env), variant: variant,
-                                           defaultSize: 1_000_000, recipe: .behavior("maze-\(mode)"),
-                                           summary: "superseded by v2: rewards at each episode's commanded goal"))
         }
         // Rewards are the env's evaluation rewards (subtasks newly completed on the step), not
         // D4RL's Markovian relabelling; mixed data is scored on the mixed targets.

@@ -44,6 +44,34 @@ public enum Scoring: Sendable, Equatable {
     }
 }
 
+/// The normalised scores of a dataset's own episodes, as the evaluation would score them.
+///
+/// Maze data split at every terminal (each step within the evaluation goal's radius ends a
+/// D4RL "episode"), so their terminal-to-terminal pieces are almost all successes. When the
+/// file keeps `infos/episode`, maze data are scored per collection episode instead: 100 when
+/// the rover reached the evaluation goal within it (any reward), else 0, as an evaluation
+/// episode is scored. The last collection episode counts only if it ended by a terminal or
+/// time-out. Other domains score the complete episodes of ``D4RLDataset/episodes(maxEpisodeSteps:)``.
+public func datasetEpisodeScores(_ ds: D4RLDataset, spec: EnvSpec) -> [Double] {
+    let scoring = Scoring.of(spec)
+    if spec.domain == .maze, let ids = ds.infos["episode"]?.values, ids.count == ds.count, ds.count > 0 {
+        var scores: [Double] = []
+        var start = 0
+        for i in 0..<ds.count where i == ds.count - 1 || ids[i + 1] != ids[i] {
+            let last = i == ds.count - 1
+            if !last || ds.terminals[i] || (ds.timeouts?[i] ?? false) {
+                scores.append(ds.rewards[start...i].contains { $0 > 0 } ? 100 : 0)
+            }
+            start = i + 1
+        }
+        return scores
+    }
+    return ds.episodes(maxEpisodeSteps: spec.maxEpisodeSteps).filter { !$0.incomplete }.compactMap {
+        scoring.score(EpisodeResult(index: 0, seed: 0, totalReward: $0.totalReward, length: $0.length,
+                                    terminated: $0.terminated, truncated: $0.truncated))
+    }
+}
+
 /// An evaluation report: per-episode results and their summary, in the JSON shape
 /// `{"env", "policy", "seed", "episodes": [...], "return": {"mean", "std"}, "normalized_score": {"mean", "std"}}`.
 public struct EvaluationReport: Codable, Sendable {

@@ -88,14 +88,11 @@ struct DatasetCommand: ParsableCommand {
             let lengths = Summary(eps.map { Double($0.length) })
             print(String(format: "episode length     %.1f mean (min %.0f, max %.0f)", lengths.mean, lengths.min, lengths.max))
             if let spec {
-                let scoring = Scoring.of(spec)
-                let scores = complete.compactMap { e in
-                    scoring.score(EpisodeResult(index: 0, seed: 0, totalReward: e.totalReward, length: e.length,
-                                                terminated: e.terminated, truncated: e.truncated, success: nil, subtasks: nil))
-                }
+                let scores = datasetEpisodeScores(ds, spec: spec)
                 if !scores.isEmpty {
                     let n = Summary(scores)
-                    print(String(format: "normalised score   %.1f ± %.1f (%@)", n.mean, n.std, spec.id.rawValue))
+                    let per = spec.domain == .maze && ds.infos["episode"] != nil ? ", per collection episode" : ""
+                    print(String(format: "normalised score   %.1f ± %.1f (%@%@)", n.mean, n.std, spec.id.rawValue, per))
                 } else {
                     print("normalised score   n/a (no reference scores for \(spec.id))")
                 }

@@ -25,7 +25,7 @@ struct DatasetBytesTests {
         ("hopper-medium-replay-v1", "a91056dc288703becd260a1be735bb851b944036738df2c60a63c51f00d787f8"),
         ("walker2d-medium-expert-v1", "68949e17b9ca70fdbf26ef2f41cae98ff5aee6d472690b6ec704a6d011042337"),
         ("halfcheetah-medium-v2", "63f45dc457389d69a78f9f09d009bbdb555c477a01025d85c4ee447a4ef71228"),
-        ("maze-medium-play-v2", "5fb23ab29b5e7fb0243836fe35fcd45b15224ba9e9c517892cc8d0fa2c810991"),
+        ("maze-medium-play-v3", "5fd3ba3f7668ec698e1c5f69695d62d89c7da1b7e71327cffca1b9505e20109c"),
         ("kitchen-mixed-v1", "05bf5882664e30c2b9c7e385192f7ebdd6bc2fe03dee34a332810651558e37c0"),
     ]
 

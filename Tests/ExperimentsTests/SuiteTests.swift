@@ -122,7 +122,7 @@ struct SuiteTests {
 
     @Test("a dataset's per-algorithm keys go over its keys for every algorithm, for that algorithm only; unknown algorithms are refused")
     func perDatasetAlgorithmConfigs() throws {
-        let maze = SuitePlan.DatasetItem(id: "maze-medium-play-v2", config: ["rewardScale": .number(4), "rewardShift": .number(-2)],
+        let maze = SuitePlan.DatasetItem(id: "maze-medium-play-v3", config: ["rewardScale": .number(4), "rewardShift": .number(-2)],
                                          configs: ["iql": ["rewardShift": .number(-1), "expectile": .number(0.9),
                                                            "rewardScaleFromReturns": .bool(false)]])
         let plan = SuitePlan(name: "c", datasets: [maze], algorithms: ["ofql", "iql"], seeds: [0], steps: 10, eval_episodes: 2,

@@ -9,7 +9,7 @@ struct ContractTests {
     func checker(id: EnvID) throws {
         let spec = try EnvRegistry.spec(id)
         #expect(spec.domain == (id == .kitchen ? .manipulation : .maze))
-        #expect(spec.maxEpisodeSteps == [EnvID.mazeUmaze: 700, .mazeMedium: 1000, .mazeLarge: 1000, .kitchen: 280][id])
+        #expect(spec.maxEpisodeSteps == [EnvID.mazeUmaze: 280, .mazeMedium: 400, .mazeLarge: 400, .kitchen: 280][id])
         let failures = EnvChecker(spec: spec).run()
         #expect(failures.isEmpty, "\(failures)")
     }

@@ -18,6 +18,17 @@ func runMazeEpisode(_ env: TimeLimit, _ planner: MazePlanner, seed: UInt64) thro
 
 @Suite("Maze envs")
 struct MazeTests {
+    @Test("shortest-path checks: in the medium maze (6, 5) is reached only through G, (2, 6) is not")
+    func shortestPathPasses() {
+        let m = MazeLayout.medium
+        #expect(m.goal == MazeCell(row: 6, col: 6))
+        #expect(m.shortestPathPasses(from: m.start, to: MazeCell(row: 6, col: 5), via: m.goal))
+        #expect(!m.shortestPathPasses(from: m.start, to: MazeCell(row: 2, col: 6), via: m.goal))
+        #expect(!m.shortestPathPasses(from: m.start, to: MazeCell(row: 5, col: 1), via: m.goal))
+        #expect(m.shortestPathPasses(from: m.start, to: m.goal, via: m.goal))
+        #expect(!m.shortestPathPasses(from: m.start, to: MazeCell(row: 0, col: 0), via: m.goal), "walls are never on a path")
+    }
+
     @Test("S is the origin and G lies where D4RL puts it (x = 4·col, y = 4·row from S)")
     func startAndGoalCoordinates() throws {
         let expected: [(MazeLayout, MazeCell, MazeCell, SIMD2<Float>)] = [
@@ -172,7 +183,8 @@ struct MazeTests {
     func observationLayout() throws {
         let env = Maze.umaze.makeBare() as! MazeEnv
         var o = env.reset(seed: 0).observation
-        for _ in 0..<30 { o = try env.step([1, 0.3]).observation }
+        // 3 s of driving: enough to reach speed, too short to meet a wall.
+        for _ in 0..<Int((3 / env.rover.controlPeriod).rounded()) { o = try env.step([1, 0.3]).observation }
         #expect(abs(o[2] * o[2] + o[3] * o[3] - 1) < 1e-5)
         let forward = o[2] * o[4] + o[3] * o[5]
         let lateral = -o[3] * o[4] + o[2] * o[5]

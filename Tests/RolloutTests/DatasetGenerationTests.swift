@@ -12,7 +12,7 @@ struct DatasetGenerationTests {
 
     @Test("the same id, size and seed give identical arrays with 1 and 4 workers")
     func workerInvariance() throws {
-        for id in ["hopper-medium-replay-v1", "maze-umaze-diverse-v1", "kitchen-partial-v1"] {
+        for id in ["hopper-medium-replay-v1", "maze-medium-diverse-v3", "kitchen-partial-v1"] {
             let entry = try DatasetCatalog.entry(id)
             let a = try DatasetGenerator.generate(entry, size: 1500, seed: 5, workers: 1, provider: provider)
             let b = try DatasetGenerator.generate(entry, size: 1500, seed: 5, workers: 4, provider: provider)
@@ -61,14 +61,18 @@ struct DatasetGenerationTests {
         #expect(eps.first!.totalReward < 1000, "early iterates are poor")
     }
 
-    @Test("maze v2 data reward the evaluation goal, not the commanded one; the behaviour is v1's")
+    @Test("maze data reward the evaluation goal, not the commanded one; the behaviour is the unrelabelled recipe's")
     func mazeEvaluationGoalRewards() throws {
         let spec = try EnvRegistry.spec("maze-medium")
         let layout = try #require(Maze.layout(for: spec.id))
-        let v1 = try DatasetGenerator.generate(try DatasetCatalog.entry("maze-medium-play-v1"), size: 6000, seed: 2, workers: 2, provider: provider)
-        let v2 = try DatasetGenerator.generate(try DatasetCatalog.entry("maze-medium-play-v2"), size: 6000, seed: 2, workers: 2, provider: provider)
+        let entry = try DatasetCatalog.entry("maze-medium-play-v3")
+        guard case .evaluationGoalRewards(let inner) = entry.recipe else { Issue.record("\(entry.recipe)"); return }
+        var commanded = entry
+        commanded.recipe = inner
+        let v1 = try DatasetGenerator.generate(commanded, size: 6000, seed: 2, workers: 2, provider: provider)
+        let v2 = try DatasetGenerator.generate(entry, size: 6000, seed: 2, workers: 2, provider: provider)
         #expect(v1.observations == v2.observations && v1.actions == v2.actions && v1.infos == v2.infos)
-        #expect(v1.rewards.contains(1), "v1 pays at the commanded goals")
+        #expect(v1.rewards.contains(1), "the unrelabelled recipe pays at the commanded goals")
         let goal = layout.center(of: layout.goal)
         let next = try #require(v2.nextObservations)
         for i in 0..<v2.count {
@@ -80,6 +84,58 @@ struct DatasetGenerationTests {
         // A v2 dataset can also be relabelled only from a maze.
         var hopper = try DatasetGenerator.generate(try DatasetCatalog.entry("hopper-random-v1"), size: 10, seed: 0, workers: 1, provider: provider)
         #expect(throws: RolloutError.self) { try DatasetGenerator.rewardEvaluationGoal(&hopper, spec: try EnvRegistry.spec(.hopper)) }
+    }
+
+    @Test("play and diverse maze legs end (truncated) on arrival at the commanded goal; no play leg from S goes to or through G")
+    func mazeLegs() throws {
+        for id in ["maze-medium-play-v3", "maze-large-diverse-v3"] {
+            let spec = try EnvRegistry.spec(id.hasPrefix("maze-medium") ? "maze-medium" : "maze-large")
+            let layout = try #require(Maze.layout(for: spec.id))
+            let d = try DatasetGenerator.generate(try DatasetCatalog.entry(id), size: 4000, seed: 1, workers: 2, provider: provider)
+            let goal = try #require(d.infos["goal"]?.values), episode = try #require(d.infos["episode"]?.values)
+            let next = try #require(d.nextObservations), timeouts = try #require(d.timeouts)
+            func atGoal(_ i: Int) -> Bool {
+                let dx = next[9 * i] - goal[2 * i], dy = next[9 * i + 1] - goal[2 * i + 1]
+                return (dx * dx + dy * dy).squareRoot() <= 0.5
+            }
+            var start = 0, arrivals = 0
+            for i in 0..<d.count where i == d.count - 1 || episode[i + 1] != episode[i] {
+                let rows = start...i
+                #expect(Set(rows.map { goal[2 * $0] }).count == 1, "\(id): one commanded goal per episode")
+                let firstArrival = rows.first(where: atGoal)
+                if let a = firstArrival { #expect(a == i && (timeouts[i] || d.terminals[i]), "\(id): the episode ends on arrival (row \(a), end \(i))"); arrivals += 1 }
+                if id.contains("play") {
+                    let s = layout.cell(containing: SIMD2(d.observations[9 * start], d.observations[9 * start + 1]))
+                    let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
+                    #expect(!(s == layout.start && layout.shortestPathPasses(from: s, to: g, via: layout.goal)), "\(id): no leg from S to or through G")
+                }
+                start = i + 1
+            }
+            #expect(arrivals >= 10, "\(id): \(arrivals) legs arrived")
+        }
+    }
+
+    @Test("maze data are scored per collection episode (infos/episode), not per terminal-split piece")
+    func mazeDataScorePerCollectionEpisode() throws {
+        let spec = try EnvRegistry.spec("maze-medium")
+        // Collection episode 0 reaches the goal twice (two terminal pieces), 1 never does, 2 is
+        // cut off by the end of the file (no flag on its last row) and does not count.
+        let ids: [Float] = [0, 0, 0, 0, 1, 1, 1, 2, 2]
+        let rewards: [Float] = [0, 1, 1, 0, 0, 0, 0, 0, 1]
+        let terminals = rewards.map { $0 > 0 }
+        var timeouts = [Bool](repeating: false, count: 9)
+        timeouts[3] = true; timeouts[6] = true
+        var terminalsCut = terminals
+        terminalsCut[8] = false
+        func dataset(_ t: [Bool], infos: Bool) -> D4RLDataset {
+            D4RLDataset(observationDimension: 9, actionDimension: 2, observations: (0..<81).map(Float.init), actions: [Float](repeating: 0, count: 18),
+                        rewards: rewards, terminals: t, timeouts: timeouts, nextObservations: nil,
+                        infos: infos ? ["episode": InfoArray(values: ids, shape: [9])] : [:])
+        }
+        #expect(datasetEpisodeScores(dataset(terminalsCut, infos: true), spec: spec) == [100, 0])
+        #expect(datasetEpisodeScores(dataset(terminals, infos: true), spec: spec) == [100, 0, 100], "a last episode ended by a terminal counts")
+        // Without infos/episode: the terminal- and timeout-split pieces (4 pieces, 2 of them rewarded).
+        #expect(datasetEpisodeScores(dataset(terminals, infos: false), spec: spec).sorted() == [0, 0, 100, 100, 100])
     }
 
     @Test("the online replay buffer is deterministic for a seed and holds the warm-up and the learner's episodes")
