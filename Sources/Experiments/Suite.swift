@@ -678,7 +678,7 @@ public struct Suite {
                 return means.count == ids.count ? String(format: "**%.1f**", Summary(means).mean) : "–"
             }.joined(separator: " | ") + " |\n"
         }
-        o += "\n\"data\" is the mean normalised score of the dataset's own complete episodes; std is over training seeds (population).\n"
+        o += "\n\"data\" is the mean normalised score of the dataset's own complete episodes (mazes: the share of its collection episodes that reach the evaluation goal); std is over training seeds (population).\n"
         for m in plan.eval_modes ?? [] { o += m.explanation + "\n" }
         for v in plan.variants ?? [] {
             let keys = v.config.keys.sorted().map { "\($0) = \(v.config[$0]!.any)" }.joined(separator: ", ")
