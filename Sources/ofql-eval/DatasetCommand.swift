@@ -32,8 +32,11 @@ struct DatasetCommand: ParsableCommand {
         @Option(help: "Dispatch workers.") var workers = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "Base seed.") var seed: UInt64 = 0
         @Option(help: "Output folder; the file is <out>/<id>.hdf5.") var out: String
+        @Option(help: "Action noise σ of the behaviour policies instead of the catalog's (0.1; mazes 0.5), for experiments on the data: the file is then not the catalog's data for its id, and its metadata/behavior_noise says so.")
+        var noise: Float?
 
         func validate() throws {
+            if let noise { guard noise.isFinite && (0...2).contains(noise) else { throw ValidationError("--noise must be between 0 and 2, got \(noise)") } }
             if let size { guard (1...50_000_000).contains(size) else { throw ValidationError("--size must be between 1 and 50000000, got \(size)") } }
             guard (1...1024).contains(workers) else { throw ValidationError("--workers must be between 1 and 1024, got \(workers)") }
         }
@@ -53,9 +56,10 @@ struct DatasetCommand: ParsableCommand {
             let path = URL(fileURLWithPath: out).appendingPathComponent("\(entry.id).hdf5").path
             let bar = ProgressLine("generate \(entry.id)", unit: "rows")
             let t0 = monotonicSeconds()
-            let ds = try DatasetGenerator.generate(entry, size: n, seed: seed, workers: workers, provider: BundledBehaviors(),
+            var ds = try DatasetGenerator.generate(entry, size: n, seed: seed, workers: workers, provider: BundledBehaviors(noise: noise),
                                                    progress: { bar.update(min($0, $1), of: $1) })
             bar.finish()
+            if let noise { ds.metadata["behavior_noise"] = .double(Double(noise)) }
             let t1 = monotonicSeconds()
             try ds.write(to: path)
             let eps = ds.episodes()

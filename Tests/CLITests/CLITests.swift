@@ -140,6 +140,8 @@ struct BadInputCLITests {
         let cases: [([String], String)] = [
             (["dataset", "generate", "hopper-mediocre-v1", "--out", dir], "unknown dataset id 'hopper-mediocre-v1'"),
             (["dataset", "generate", "hopper-random-v1", "--size", "0", "--out", dir], "--size must be between 1 and 50000000"),
+            (["dataset", "generate", "hopper-random-v1", "--noise", "3", "--out", dir], "--noise must be between 0 and 2"),
+            (["dataset", "generate", "hopper-random-v1", "--noise", "nan", "--out", dir], "--noise must be between 0 and 2"),
             (["dataset", "generate", "hopper-random-v1", "--size", "10", "--out", dir + "/file.txt"], "--out: \(dir)/file.txt is a file, not a folder"),
             (["dataset", "verify", dir + "/missing.hdf5"], "\(dir)/missing.hdf5: no such file"),
             (["train", "--dataset", dir + "/missing.hdf5", "--out", dir + "/run"], "--dataset: \(dir)/missing.hdf5: no such file"),
@@ -167,6 +169,14 @@ struct BadInputCLITests {
         // Output folders are created; a dataset whose widths differ from its env's is refused.
         let nested = try runCLI(["dataset", "generate", "hopper-random-v1", "--size", "50", "--out", dir + "/new/sub"])
         #expect(nested.status == 0 && FileManager.default.fileExists(atPath: dir + "/new/sub/hopper-random-v1.hdf5"), "\(nested.stderr)")
+        // --noise replaces the behaviours' noise and is recorded; the catalog's noise is not.
+        for (sub, noise) in [("n0", nil), ("n1", "0.4")] as [(String, String?)] {
+            let r = try runCLI(["dataset", "generate", "maze-medium-diverse-v3", "--size", "300", "--out", dir + "/" + sub] + (noise.map { ["--noise", $0] } ?? []))
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let plain = try D4RLDataset.load(dir + "/n0/maze-medium-diverse-v3.hdf5"), noisy = try D4RLDataset.load(dir + "/n1/maze-medium-diverse-v3.hdf5")
+        #expect(plain.metadata["behavior_noise"] == nil && noisy.metadata["behavior_noise"] == .double(Double(Float(0.4))))
+        #expect(plain.actions != noisy.actions)
         func write(_ name: String, rows n: Int, obs: Int) throws -> String {
             var ds = D4RLDataset(observationDimension: obs, actionDimension: 3, observations: .init(repeating: 0.1, count: n * obs),
                                  actions: .init(repeating: 0, count: n * 3), rewards: .init(repeating: 1, count: n),
