@@ -45,3 +45,38 @@ public final class RandomPolicy: BatchPolicy {
         }
     }
 }
+
+/// Runs `inner` with every maze episode starting in `cell` instead of `S` (same start noise and
+/// heading), to see from where a policy reaches the goal: `evaluate --start-cell`.
+public final class MazeStartPolicy: BatchPolicy {
+    public let inner: BatchPolicy
+    public let cell: MazeCell
+    public var name: String { "\(inner.name) from (\(cell.row), \(cell.col))" }
+    public var observationDimension: Int { inner.observationDimension }
+    public var actionDimension: Int { inner.actionDimension }
+
+    /// Throws unless `spec` is a maze whose layout has `cell` free.
+    public init(_ inner: BatchPolicy, cell: MazeCell, spec: EnvSpec) throws(RolloutError) {
+        guard let layout = Maze.layout(for: spec.id) else { throw .invalid("\(spec.id) is not a maze") }
+        guard cell.row >= 0, cell.row < layout.height, cell.col >= 0, cell.col < layout.width, !layout.isWall(cell) else {
+            throw .invalid("cell (\(cell.row), \(cell.col)) is not a free cell of \(spec.id) (\(layout.height) rows × \(layout.width) columns)")
+        }
+        self.inner = inner; self.cell = cell
+    }
+
+    private init(copying other: MazeStartPolicy) {
+        inner = other.inner.makeWorkerCopy(); cell = other.cell
+    }
+
+    public func makeWorkerCopy() -> BatchPolicy { MazeStartPolicy(copying: self) }
+
+    public func beginEpisode(lane: Int, episode: Int, seed: UInt64, env: any Environment) {
+        inner.beginEpisode(lane: lane, episode: episode, seed: seed, env: env)   // a planner may set the options first
+        if let maze = ((env as? TimeLimit)?.inner ?? env) as? MazeEnv { maze.options.startCell = cell }
+    }
+
+    public func act(observations: UnsafePointer<Float>, count: Int, lanes: UnsafePointer<Int>,
+                    actions: UnsafeMutablePointer<Float>, rngs: UnsafeMutablePointer<Xoshiro>) {
+        inner.act(observations: observations, count: count, lanes: lanes, actions: actions, rngs: rngs)
+    }
+}

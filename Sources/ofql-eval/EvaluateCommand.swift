@@ -31,6 +31,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "β of the candidate selection's softmax.") var selectBeta: Double = 1
     @Option(help: "Scale of the candidates' initial noise.") var selectTemperature: Double = 0.5
     @Option(help: "Sample the checkpoint in another mode: ddim1 (DQL: one DDIM step) or flow-K (FQL's BC flow, FBRAC's flow: K Euler steps).") var sampling: String?
+    @Option(help: "Mazes: start every episode in this cell (ROW,COL of the layout, 0-based) instead of S, to see from where the policy reaches the goal.")
+    var startCell: String?
     @OptionGroup var rollout: RolloutArguments
     @Option(help: "Write the report as JSON to this file.") var json: String?
     @Option(help: "Write per-episode rows as CSV to this file.") var csv: String?
@@ -46,6 +48,17 @@ struct EvaluateCommand: ParsableCommand {
         guard selectTemperature >= 0, selectTemperature.isFinite else {
             throw ValidationError("--select-temperature must be ≥ 0, got \(selectTemperature)")
         }
+        if startCell != nil { _ = try parsedStartCell() }
+    }
+
+    /// `--start-cell ROW,COL` as a cell.
+    func parsedStartCell() throws -> MazeCell? {
+        guard let startCell else { return nil }
+        let parts = startCell.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let r = parts[0], let c = parts[1] else {
+            throw ValidationError("--start-cell must be ROW,COL (two integers), got '\(startCell)'")
+        }
+        return MazeCell(row: r, col: c)
     }
 
     func run() throws {
@@ -75,7 +88,11 @@ struct EvaluateCommand: ParsableCommand {
             do { p = try BundledBehaviors(noise: noise).policy(named: policy!, spec: spec) } catch { throw ValidationError("--policy: \(error)") }
             name = policy!
         }
-        let report = try Evaluator.evaluate(spec: spec, policy: p, name: name, rollout: rollout)
+        var rolled = p
+        if let cell = try parsedStartCell() {
+            do { rolled = try MazeStartPolicy(p, cell: cell, spec: spec) } catch { throw ValidationError("--start-cell: \(error)") }
+        }
+        let report = try Evaluator.evaluate(spec: spec, policy: rolled, name: startCell == nil ? name : rolled.name, rollout: rollout)
         print(report.text)
         if let json { try writeAtomically(try report.json() + "\n", to: json, flag: "--json") }
         if let csv { try writeAtomically(report.csv, to: csv, flag: "--csv") }

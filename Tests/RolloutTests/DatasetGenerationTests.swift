@@ -115,6 +115,26 @@ struct DatasetGenerationTests {
         }
     }
 
+    @Test("evaluate --start-cell: maze episodes start in the given cell; non-mazes and walls are refused")
+    func mazeStartCell() throws {
+        let spec = try EnvRegistry.spec("maze-medium")
+        let planner = try provider.policy(named: "planner", spec: spec)
+        let fromS = try RolloutEngine.run(spec: spec, policy: planner, options: RolloutOptions(episodes: 6, workers: 2, seed: 3, record: true))
+        let near = try MazeStartPolicy(planner, cell: MazeCell(row: 4, col: 6), spec: spec)
+        let fromNear = try RolloutEngine.run(spec: spec, policy: near, options: RolloutOptions(episodes: 6, workers: 2, seed: 3, record: true))
+        let layout = try #require(Maze.layout(for: spec.id))
+        for (run, cell) in [(fromS, layout.start), (fromNear, MazeCell(row: 4, col: 6))] {
+            for rec in run.records {
+                #expect(layout.cell(containing: SIMD2(rec.observations[0], rec.observations[1])) == cell)
+            }
+            #expect(run.episodes.allSatisfy { $0.terminated && $0.totalReward == 1 })
+        }
+        let meanS = Double(fromS.episodes.map(\.length).reduce(0, +)) / 6, meanNear = Double(fromNear.episodes.map(\.length).reduce(0, +)) / 6
+        #expect(meanNear < meanS / 2, "\(meanNear) steps from (4, 6) against \(meanS) from S")
+        #expect(throws: RolloutError.self) { try MazeStartPolicy(planner, cell: MazeCell(row: 0, col: 0), spec: spec) }
+        #expect(throws: RolloutError.self) { try MazeStartPolicy(planner, cell: MazeCell(row: 1, col: 1), spec: try EnvRegistry.spec(.hopper)) }
+    }
+
     @Test("maze data are scored per collection episode (infos/episode), not per terminal-split piece")
     func mazeDataScorePerCollectionEpisode() throws {
         let spec = try EnvRegistry.spec("maze-medium")
