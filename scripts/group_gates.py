@@ -86,7 +86,8 @@ for g in ["medium", "medium-replay", "medium-expert", "maze", "kitchen"]:
     for algo in sorted(per_algo, key=lambda a: (a != args.reference, a)):
         v = per_algo[algo]
         m, sd = describe(v)
-        line = f"- {algo}: {m:.1f} ± {sd:.1f} over {len(v)} seed(s)"
+        spread = f" ± {sd:.1f}" if len(v) > 1 else " (no spread: one seed)"
+        line = f"- {algo}: {m:.1f}{spread} over {len(v)} seed(s)"
         verdict = {"group": g, "algo": algo, "mean": m, "std": sd, "seeds": len(v), "datasets": need}
         if algo != args.reference and len(ref) >= 2 and len(v) >= 2:
             rm, rsd = describe(ref)
