@@ -121,6 +121,20 @@ public struct MazeLayout: Sendable, Equatable {
         return av + vb == ab
     }
 
+    /// The (start, goal) legs of play data: every play goal (all free cells when there are
+    /// none) from S or another play goal, except legs from S whose shortest path enters the
+    /// evaluation goal G, in a fixed order.
+    public var playLegs: [(start: MazeCell, goal: MazeCell)] {
+        var legs: [(start: MazeCell, goal: MazeCell)] = []
+        for goal in playGoals.isEmpty ? freeCells : playGoals {
+            for start in [self.start] + playGoals
+            where start != goal && !(start == self.start && shortestPathPasses(from: start, to: goal, via: self.goal)) {
+                legs.append((start, goal))
+            }
+        }
+        return legs
+    }
+
     /// Right, down, left, up (fixed order so BFS ties break deterministically).
     static let neighbourOffsets = [(0, 1), (1, 0), (0, -1), (-1, 0)]
 

@@ -73,6 +73,11 @@ public enum EnvRegistry {
     public static func make(_ id: EnvID) throws(EnvError) -> TimeLimit { try spec(id).make() }
 }
 
+extension Environment {
+    /// The env inside a ``TimeLimit``, or the env itself.
+    public var unwrapped: any Environment { (self as? TimeLimit)?.inner ?? self }
+}
+
 /// Applies a spec's time limit: sets `truncated` once `maxEpisodeSteps` steps have elapsed
 /// (and the episode did not terminate on that step), like Gymnasium's `TimeLimit`.
 public final class TimeLimit: Environment {

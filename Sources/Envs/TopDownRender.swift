@@ -177,7 +177,7 @@ public enum TopDownRender {
     /// SVG of an env's current state with a trail, or nil when it has no top-down view.
     /// Accepts bare envs and ``TimeLimit`` wrappers.
     public static func svg(_ env: any Environment, trail: [SIMD2<Float>] = [], title: String? = nil) -> String? {
-        let e = (env as? TimeLimit)?.inner ?? env
+        let e = env.unwrapped
         if let m = e as? MazeEnv { return m.renderSVG(trail: trail, title: title) }
         if let k = e as? KitchenEnv { return k.renderSVG(trail: trail, title: title) }
         return nil
@@ -185,7 +185,7 @@ public enum TopDownRender {
 
     /// The point a trail follows: the rover centre or the fingertip; nil for other envs.
     public static func trailPoint(_ env: any Environment) -> SIMD2<Float>? {
-        let e = (env as? TimeLimit)?.inner ?? env
+        let e = env.unwrapped
         if let m = e as? MazeEnv { return m.position }
         if let k = e as? KitchenEnv { return k.fingertipPosition }
         return nil

@@ -165,6 +165,8 @@ public final class ScriptedBatchPolicy: BatchPolicy {
     public let mode: Mode
     public let noise: Float
     var controllers: [Int: any ScriptedController] = [:]
+    /// The maze's play legs (``MazeLayout/playLegs``), computed once rather than per episode.
+    lazy var playLegs: [(start: MazeCell, goal: MazeCell)] = Maze.layout(for: spec.id)?.playLegs ?? []
     public var name: String { mode.rawValue }
     public var observationDimension: Int { spec.observationDimension }
     public var actionDimension: Int { spec.actionDimension }
@@ -180,7 +182,7 @@ public final class ScriptedBatchPolicy: BatchPolicy {
 
     public func beginEpisode(lane: Int, episode: Int, seed: UInt64, env: any Environment) {
         var g = SeededRNG(seed: SeededRNG.derive(seed, 0xC0FFEE))
-        let bare = (env as? TimeLimit)?.inner ?? env
+        let bare = env.unwrapped
         if let maze = bare as? MazeEnv, let layout = Maze.layout(for: spec.id) {
             var options = MazeOptions.evaluation
             let free = layout.freeCells
@@ -188,15 +190,7 @@ public final class ScriptedBatchPolicy: BatchPolicy {
             case .planner: break
             case .mazeUmaze: options.terminateOnSuccess = false
             case .mazePlay:
-                let goals = layout.playGoals.isEmpty ? free : layout.playGoals
-                var legs: [(start: MazeCell, goal: MazeCell)] = []
-                for goal in goals {
-                    for start in [layout.start] + layout.playGoals
-                    where start != goal && !(start == layout.start && layout.shortestPathPasses(from: start, to: goal, via: layout.goal)) {
-                        legs.append((start, goal))
-                    }
-                }
-                let leg = legs[Int(g.next() % UInt64(legs.count))]
+                let leg = playLegs[Int(g.next() % UInt64(playLegs.count))]
                 options = MazeOptions(goalCell: leg.goal, startCell: leg.start, terminateOnSuccess: false)
                 options.truncateOnSuccess = true
             case .mazeDiverse:

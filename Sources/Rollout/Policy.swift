@@ -58,7 +58,7 @@ public final class MazeStartPolicy: BatchPolicy {
     /// Throws unless `spec` is a maze whose layout has `cell` free.
     public init(_ inner: BatchPolicy, cell: MazeCell, spec: EnvSpec) throws(RolloutError) {
         guard let layout = Maze.layout(for: spec.id) else { throw .invalid("\(spec.id) is not a maze") }
-        guard cell.row >= 0, cell.row < layout.height, cell.col >= 0, cell.col < layout.width, !layout.isWall(cell) else {
+        guard !layout.isWall(cell) else {   // cells outside the grid count as walls
             throw .invalid("cell (\(cell.row), \(cell.col)) is not a free cell of \(spec.id) (\(layout.height) rows × \(layout.width) columns)")
         }
         self.inner = inner; self.cell = cell
@@ -72,7 +72,7 @@ public final class MazeStartPolicy: BatchPolicy {
 
     public func beginEpisode(lane: Int, episode: Int, seed: UInt64, env: any Environment) {
         inner.beginEpisode(lane: lane, episode: episode, seed: seed, env: env)   // a planner may set the options first
-        if let maze = ((env as? TimeLimit)?.inner ?? env) as? MazeEnv { maze.options.startCell = cell }
+        if let maze = env.unwrapped as? MazeEnv { maze.options.startCell = cell }
     }
 
     public func act(observations: UnsafePointer<Float>, count: Int, lanes: UnsafePointer<Int>,
