@@ -179,6 +179,9 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
     /// Dropout rate on the IQL actor's hidden units during training (published: 0.1 on kitchen,
     /// 0 elsewhere). Written to JSON only when set, so configs without it keep their hash.
     public var actorDropout: Double = 0
+    /// Train the IQL actor's mean by advantage-weighted squared error instead of the Gaussian
+    /// log-likelihood (CORL's `iql_deterministic`, arXiv 2210.07105). Written to JSON only when set.
+    public var iqlDeterministicActor: Bool = false
 
     // MARK: FQL and FBRAC (arXiv 2502.02538, §4–5 and App. D). Written to JSON for those algos or when set.
     /// α, the weight of the distillation loss (FQL: 10 by default, tuned per task).
@@ -261,6 +264,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         if let n = actorCosineSteps, n < 1 { try fail("actorCosineSteps", "must be ≥ 1 or null, got \(n)") }
         if !(actorDropout >= 0 && actorDropout < 1) { try fail("actorDropout", "must be in [0, 1), got \(actorDropout)") }
         if actorDropout != 0 && algo != .iql { try fail("actorDropout", "applies to iql only (algo is \(algo.rawValue))") }
+        if iqlDeterministicActor && algo != .iql { try fail("iqlDeterministicActor", "applies to iql only (algo is \(algo.rawValue))") }
         if !(fqlAlpha >= 0 && fqlAlpha.isFinite) { try fail("fqlAlpha", "must be ≥ 0, got \(fqlAlpha)") }
         if flowSteps < 1 { try fail("flowSteps", "must be ≥ 1, got \(flowSteps)") }
         if diffusionSteps < 1 { try fail("diffusionSteps", "must be ≥ 1, got \(diffusionSteps)") }
@@ -317,7 +321,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
              emaWarmup, maxQBackup, maxQSamples, rewardScale, rewardShift, eta, qNormalization, clipActorActions,
              flowRatio, timeSampler, logitNormalMean, logitNormalStd, flowLossReduction, normalizeObservations,
              td3Alpha, targetPolicyNoise, targetNoiseClip, policyDelay, expectile, iqlTemperature, advantageClip,
-             actorCosineSteps, rewardScaleFromReturns, behaviorCloning, actorDropout, fqlAlpha, flowSteps, normalizeQLoss,
+             actorCosineSteps, rewardScaleFromReturns, behaviorCloning, actorDropout, iqlDeterministicActor, fqlAlpha, flowSteps, normalizeQLoss,
              qAggregation, diffusionSteps, diffusionBetaMin, diffusionBetaMax
     }
 
@@ -387,6 +391,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         s.rewardScaleFromReturns = try get(.rewardScaleFromReturns, s.rewardScaleFromReturns)
         s.behaviorCloning = try get(.behaviorCloning, s.behaviorCloning)
         s.actorDropout = try get(.actorDropout, s.actorDropout)
+        s.iqlDeterministicActor = try get(.iqlDeterministicActor, s.iqlDeterministicActor)
         s.fqlAlpha = try get(.fqlAlpha, s.fqlAlpha)
         s.flowSteps = try get(.flowSteps, s.flowSteps)
         s.normalizeQLoss = try get(.normalizeQLoss, s.normalizeQLoss)
@@ -423,6 +428,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         try c.encode(rewardScaleFromReturns, forKey: .rewardScaleFromReturns); try c.encode(behaviorCloning, forKey: .behaviorCloning)
         // Keys added after the first result tables are written only when set (same hash otherwise).
         if actorDropout != 0 { try c.encode(actorDropout, forKey: .actorDropout) }
+        if iqlDeterministicActor { try c.encode(iqlDeterministicActor, forKey: .iqlDeterministicActor) }
         let base = OFQLConfig(), fql = algo == .fql || algo == .fbrac
         if algo == .fql || fqlAlpha != base.fqlAlpha { try c.encode(fqlAlpha, forKey: .fqlAlpha) }
         if fql || flowSteps != base.flowSteps { try c.encode(flowSteps, forKey: .flowSteps) }

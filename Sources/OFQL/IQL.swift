@@ -97,9 +97,11 @@ public final class IQLNets<T: NetScalar> {
     /// weights `w` held constant. Writes ∂loss/∂θ into `actorParams.grads` and ∂loss/∂log σ
     /// into `logStd.grads`.
     /// With `dropout` the actor's hidden units are masked by its last drawn masks (the IQL
-    /// authors' kitchen setting, dropout 0.1 on the actor).
+    /// authors' kitchen setting, dropout 0.1 on the actor). With `deterministic` the loss is the
+    /// weighted squared error mean_b w_b·Σ_j (a_bj − μ_j(s_b))² instead (CORL's `iql_deterministic`
+    /// actor; Tarasov et al. 2023, arXiv 2210.07105), and log σ gets no gradient.
     public func actorLoss(s: UnsafePointer<T>, a: UnsafePointer<T>, weights w: UnsafePointer<T>, parallel: Bool = false,
-                          dropout: Bool = false) -> T {
+                          dropout: Bool = false, deterministic: Bool = false) -> T {
         let B = rows, A = actDim
         actor.forward(actorParams.values, input: s, rows: B, derivatives: true, parallel: parallel, dropout: dropout)
         let range = Self.logStdRange
@@ -114,7 +116,16 @@ public final class IQLNets<T: NetScalar> {
         }
         let halfLog2Pi = T(0.9189385332046727)
         var loss: T = 0
-        for b in 0..<B {
+        for b in 0..<B where deterministic {
+            for j in 0..<A {
+                let k = b * A + j
+                let (mu, dmu) = ActivationMath.tanh(actor.output[k])
+                let d = a[k] - mu
+                loss += w[b] * d * d
+                dMu[k] = -2 * w[b] * d / T(B) * dmu
+            }
+        }
+        for b in 0..<B where !deterministic {
             var logp: T = 0
             for j in 0..<A {
                 let k = b * A + j
@@ -228,7 +239,8 @@ public final class IQLAgent: ConfigurableLearner {
         let adv = nets.advantageWeights(s: sN, temperature: Float(config.iqlTemperature), clip: Float(config.advantageClip))
         let dropout = config.actorDropout > 0
         if dropout { nets.actor.drawDropoutMasks(rate: config.actorDropout, rows: B, rng: &rng) }
-        let aLoss = nets.actorLoss(s: sN, a: batch.actions, weights: nets.weights, parallel: parallel, dropout: dropout)
+        let aLoss = nets.actorLoss(s: sN, a: batch.actions, weights: nets.weights, parallel: parallel, dropout: dropout,
+                                   deterministic: config.iqlDeterministicActor)
         guard aLoss.isFinite else { throw diverged("actor loss is \(aLoss)") }
         let lr = actorLearningRate
         do {

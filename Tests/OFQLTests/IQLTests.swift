@@ -83,6 +83,29 @@ struct IQLTests {
         #expect(try OFQLConfig.fromJSON(c.jsonData()).actorDropout == 0.1)
     }
 
+    @Test("deterministic actor: weighted squared error of the tanh mean, gradients match finite differences")
+    func deterministicActorGradients() throws {
+        let nets = tinyNets(), b = Batch(rows: 6, seed: 9)
+        _ = nets.valueLoss(s: b.s, a: b.a, expectile: 0.7)
+        nets.advantageWeights(s: b.s, temperature: 3, clip: 100)
+        let w = Array(UnsafeBufferPointer(start: nets.weights, count: 6))
+        let loss = nets.actorLoss(s: b.s, a: b.a, weights: w, deterministic: true)
+        var expected = 0.0
+        for k in 0..<12 { let d = b.a[k] - tanh(nets.actor.output[k]); expected += w[k / 2] * d * d }
+        #expect(abs(loss - expected / 6) < 1e-12)
+        #expect(nets.logStd.gradArray.allSatisfy { $0 == 0 }, "log σ is not part of the deterministic loss")
+        let dTheta = nets.actorParams.gradArray
+        checkParameterGradient(nets.actorParams, analytic: dTheta) { nets.actorLoss(s: b.s, a: b.a, weights: w, deterministic: true) }
+        var t = OFQLConfig.defaults(for: .bc)
+        t.iqlDeterministicActor = true
+        #expect(throws: ConfigError.self) { try t.validate() }
+        let json = String(decoding: try OFQLConfig.defaults(for: .iql).jsonData(), as: UTF8.self)
+        #expect(!json.contains("iqlDeterministicActor"))
+        var c = OFQLConfig.defaults(for: .iql)
+        c.iqlDeterministicActor = true
+        #expect(try OFQLConfig.fromJSON(c.jsonData()).iqlDeterministicActor)
+    }
+
     @Test func advantageWeightsAreClippedExponentials() {
         let nets = tinyNets(), b = Batch(rows: 6, seed: 7)
         _ = nets.valueLoss(s: b.s, a: b.a, expectile: 0.7)
