@@ -11,14 +11,17 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         public var id: String
         /// Transitions to generate (default: the catalog size).
         public var size: Int?
+        /// Gradient steps of this dataset's cells (default: the plan's `steps`), for a domain
+        /// whose values need a longer budget (the mazes' sparse reward).
+        public var steps: Int?
         /// Per-dataset config overrides for every algorithm (OFQLConfig keys), e.g. η.
         public var config: [String: JSONNumberOrString]?
         /// Per-dataset overrides for one algorithm, over `config` (e.g. IQL's maze expectile and
         /// reward shift beside OFQL's maze reward transform).
         public var configs: [String: [String: JSONNumberOrString]]?
-        public init(id: String, size: Int? = nil, config: [String: JSONNumberOrString]? = nil,
+        public init(id: String, size: Int? = nil, steps: Int? = nil, config: [String: JSONNumberOrString]? = nil,
                     configs: [String: [String: JSONNumberOrString]]? = nil) {
-            self.id = id; self.size = size; self.config = config; self.configs = configs
+            self.id = id; self.size = size; self.steps = steps; self.config = config; self.configs = configs
         }
     }
     public var name: String
@@ -100,6 +103,9 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         }
     }
 
+    /// The gradient steps of `item`'s cells.
+    public func steps(for item: DatasetItem) -> Int { item.steps ?? steps }
+
     /// The evaluation modes that apply to `algo` (one-step sampling is always evaluated).
     public func evalModes(for algo: String) -> [EvalMode] { (eval_modes ?? []).filter { $0.applies(to: algo) } }
 
@@ -132,6 +138,7 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         for d in datasets {
             do { _ = try DatasetCatalog.entry(d.id) } catch { throw RunError("plan: \(error)") }
             if let s = d.size, s < 1 { throw RunError("plan: dataset \(d.id) has size \(s); expected at least 1") }
+            if let s = d.steps, s < 1 { throw RunError("plan: dataset \(d.id) has steps \(s); expected at least 1") }
             for a in (d.configs ?? [:]).keys.sorted() where !algorithms.contains(a) {
                 throw RunError("plan: dataset \(d.id) has configs for '\(a)', which is not among the plan's algorithms \(algorithms)")
             }
@@ -425,7 +432,7 @@ public struct Suite {
         let config: OFQLConfig
         do {
             config = try plan.requestedConfig(algo: c.algo, dataset: item, variant: c.variant)
-                .resolved(episodeReturnRange: data.episodeReturnRange, steps: plan.steps)
+                .resolved(episodeReturnRange: data.episodeReturnRange, steps: plan.steps(for: item))
         } catch let e as RunError { throw e } catch { throw RunError("plan config for \(c): \(error)") }
         let want = try expectedRecord(c, item: item, config: config)
         let cellPath = "\(cellsDir)/\(c.fileName)"
@@ -452,10 +459,11 @@ public struct Suite {
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try? fm.removeItem(atPath: failedPath(c))
         let spec = try envSpec(DatasetCatalog.entry(c.dataset).env.rawValue)
-        var run = TrainRun(dataset: path, configPath: nil, steps: plan.steps, seed: c.seed, out: dir,
+        let steps = plan.steps(for: item)
+        var run = TrainRun(dataset: path, configPath: nil, steps: steps, seed: c.seed, out: dir,
                            resume: Trainer.latestCheckpoint(in: dir) != nil, algo: c.algo,
-                           logEvery: max(1, min(1000, plan.steps / 50)), checkpointEvery: max(plan.steps / 4, 1),
-                           threads: threads, evalEvery: plan.eval_every ?? max(1, plan.steps / 5),
+                           logEvery: max(1, min(1000, steps / 50)), checkpointEvery: max(steps / 4, 1),
+                           threads: threads, evalEvery: plan.eval_every ?? max(1, steps / 5),
                            evalEpisodes: plan.eval_episodes, evalWorkers: workers, evalSeed: plan.evalSeed, env: spec.id.rawValue)
         if !run.resume { run.configOverride = config }
         run.preloaded = data
@@ -491,13 +499,13 @@ public struct Suite {
         let loaded = try CheckpointPolicy.load(dir, selection: mode.selection, sampling: mode.sampling)
         let spec = try envSpec(DatasetCatalog.entry(c.dataset).env.rawValue)
         if !quiet { Log.info("suite: \(key): evaluating the final checkpoint") }
-        let point = try TrainRun.evaluate(loaded.policy, spec: spec, step: plan.steps, episodes: plan.eval_episodes,
+        let point = try TrainRun.evaluate(loaded.policy, spec: spec, step: trained.steps, episodes: plan.eval_episodes,
                                           workers: workers, seed: plan.evalSeed)
         var record = want
         record.score = point.normalized_score_mean ?? point.return_mean
         record.score_episode_std = point.normalized_score_std ?? point.return_std
         record.return = point.return_mean
-        record.curve = [.init(step: plan.steps, score: record.score)]
+        record.curve = [.init(step: trained.steps, score: record.score)]
         // The one-step cell already measured the data's score; the dataset is not read again.
         record.data_score = (try? Suite.readCell("\(cellsDir)/\(c.fileName)"))?.data_score
         record.steps_per_s = nil
@@ -507,7 +515,7 @@ public struct Suite {
     /// The record a cell would have, less its results (score, curve, speed).
     func expectedRecord(_ c: CellKey, item: SuitePlan.DatasetItem, config: OFQLConfig) throws -> CellRecord {
         CellRecord(dataset: c.dataset, dataset_version: datasetVersion(c.dataset), dataset_size: try plan.size(of: item),
-                   data_seed: plan.dataSeed, domain: Suite.domain(c.dataset), algo: c.algo, seed: c.seed, steps: plan.steps,
+                   data_seed: plan.dataSeed, domain: Suite.domain(c.dataset), algo: c.algo, seed: c.seed, steps: plan.steps(for: item),
                    score: .nan, score_episode_std: .nan, return: .nan, eval: "one-step", variant: c.variant,
                    episodes: plan.eval_episodes, eval_seed: plan.evalSeed, config: config, config_sha256: try configHash(config),
                    curve: [], data_score: nil, steps_per_s: nil)
@@ -659,7 +667,9 @@ public struct Suite {
     func markdown(_ c: Collection) -> String {
         var o = "# \(plan.name)\n\n"
         o += "Normalised scores (D4RL-style, this suite's reference scores) of the final policy: mean ± std over training seeds \(plan.seeds.map(String.init).joined(separator: ", ")); "
-        o += "\(plan.steps) gradient steps, \(plan.eval_episodes) evaluation episodes per seed from evaluation seed \(plan.evalSeed), each learner's own sampling (one step; DQL: its K-step chain), the same budget for every algorithm.\n\n"
+        let longer = plan.datasets.filter { $0.steps != nil && $0.steps != plan.steps }
+        o += "\(plan.steps) gradient steps" + (longer.isEmpty ? "" : " (" + longer.map { "\($0.id): \(plan.steps(for: $0))" }.joined(separator: ", ") + ")")
+        o += ", \(plan.eval_episodes) evaluation episodes per seed from evaluation seed \(plan.evalSeed), each learner's own sampling (one step; DQL: its K-step chain), the same budget for every algorithm.\n\n"
         o += "| Dataset | data | " + columns.map(\.title).joined(separator: " | ") + " |\n"
         o += "|---|---:|" + columns.map { _ in "---:" }.joined(separator: "|") + "|\n"
         var byDomain: [String: [String]] = [:]
@@ -714,7 +724,8 @@ public struct Suite {
         }
         let protocolInfo: [String: Any] = [
             "name": plan.name,
-            "datasets": plan.datasets.map { ["id": $0.id, "version": datasetVersion($0.id) as Any, "size": (try? plan.size(of: $0)) as Any] },
+            "datasets": plan.datasets.map { ["id": $0.id, "version": datasetVersion($0.id) as Any, "size": (try? plan.size(of: $0)) as Any,
+                                                    "steps": plan.steps(for: $0)] },
             "data_seed": plan.dataSeed, "steps": plan.steps, "seeds": plan.seeds, "algorithms": plan.algorithms,
             "eval_episodes": plan.eval_episodes, "eval_seed": plan.evalSeed,
             "eval_modes": (plan.eval_modes ?? []).map { m -> [String: Any] in

@@ -75,6 +75,27 @@ struct SuiteTests {
         }
     }
 
+    @Test("a dataset's own steps replace the plan's for its cells: run, record, curve, protocol; zero is refused")
+    func perDatasetSteps() throws {
+        try withTemporaryDirectory("suite-steps") { dir in
+            var plan = tinyPlan(seeds: [0])
+            plan.datasets[0].steps = 30
+            try suite(plan, dir).run()
+            let r = try Suite.readCell(dir + "/cells/hopper-medium-v1.bc.seed-0.json")
+            #expect(r.steps == 30 && r.curve.last?.step == 30)
+            // The plan's own 20 steps would not match this cell.
+            #expect(try suite(tinyPlan(seeds: [0]), dir).gather().records.isEmpty)
+            let md = try suite(plan, dir).collect()
+            #expect(md.contains("20 gradient steps (hopper-medium-v1: 30)"))
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/results.json"))) as! [String: Any]
+            let datasets = (json["protocol"] as! [String: Any])["datasets"] as! [[String: Any]]
+            #expect(datasets.first?["steps"] as? Int == 30)
+            plan.datasets[0].steps = 0
+            let e = #expect(throws: RunError.self) { try plan.validate() }
+            #expect(e?.description.contains("hopper-medium-v1 has steps 0") == true)
+        }
+    }
+
     @Test("a cell whose run folder holds the final checkpoint is recorded without training again")
     func finishedRunIsReused() throws {
         try withTemporaryDirectory("suite-reuse") { dir in
