@@ -26,6 +26,12 @@ struct IQLTests {
         }
     }
 
+    /// The advantage weights (β = 3, clip 100) after one value step on `b`.
+    func advantageWeights(_ nets: IQLNets<Double>, _ b: Batch) -> [Double] {
+        _ = nets.valueLoss(s: b.s, a: b.a, expectile: 0.7)
+        nets.advantageWeights(s: b.s, temperature: 3, clip: 100)
+        return Array(UnsafeBufferPointer(start: nets.weights, count: b.s.count / 3))
+    }
 
     @Test func valueLossGradientMatchesFiniteDifferences() {
         let nets = tinyNets(), b = Batch(rows: 6, seed: 5)
@@ -36,9 +42,7 @@ struct IQLTests {
 
     @Test func actorLossGradientsMatchFiniteDifferences() {
         let nets = tinyNets(), b = Batch(rows: 6, seed: 6)
-        _ = nets.valueLoss(s: b.s, a: b.a, expectile: 0.7)
-        nets.advantageWeights(s: b.s, temperature: 3, clip: 100)
-        let w = Array(UnsafeBufferPointer(start: nets.weights, count: 6))
+        let w = advantageWeights(nets, b)
         #expect(w.allSatisfy { $0 > 0 && $0 <= 100 })
         _ = nets.actorLoss(s: b.s, a: b.a, weights: w)
         let dTheta = nets.actorParams.gradArray, dLogStd = nets.logStd.gradArray
@@ -53,9 +57,7 @@ struct IQLTests {
     @Test("actor dropout: gradients through fixed masks match finite differences; masks drop about the rate")
     func actorDropoutGradients() throws {
         let nets = tinyNets(), b = Batch(rows: 6, seed: 8)
-        _ = nets.valueLoss(s: b.s, a: b.a, expectile: 0.7)
-        nets.advantageWeights(s: b.s, temperature: 3, clip: 100)
-        let w = Array(UnsafeBufferPointer(start: nets.weights, count: 6))
+        let w = advantageWeights(nets, b)
         var rng = Xoshiro(seed: 4)
         nets.actor.drawDropoutMasks(rate: 0.3, rows: 6, rng: &rng)
         let plain = nets.actorLoss(s: b.s, a: b.a, weights: w)
@@ -86,9 +88,7 @@ struct IQLTests {
     @Test("deterministic actor: weighted squared error of the tanh mean, gradients match finite differences")
     func deterministicActorGradients() throws {
         let nets = tinyNets(), b = Batch(rows: 6, seed: 9)
-        _ = nets.valueLoss(s: b.s, a: b.a, expectile: 0.7)
-        nets.advantageWeights(s: b.s, temperature: 3, clip: 100)
-        let w = Array(UnsafeBufferPointer(start: nets.weights, count: 6))
+        let w = advantageWeights(nets, b)
         let loss = nets.actorLoss(s: b.s, a: b.a, weights: w, deterministic: true)
         var expected = 0.0
         for k in 0..<12 { let d = b.a[k] - tanh(nets.actor.output[k]); expected += w[k / 2] * d * d }
