@@ -4,7 +4,7 @@
     python3 scripts/group_gates.py results/stand-ins-v2 [--reference bc] [--json OUT.json]
 
 Reads DIR/cells/*.json (one-step evaluations only) and DIR/results.json (the data's scores,
-written by `ofql-eval suite collect`). For each dataset group (medium, medium-replay,
+written by `ofql-eval suite collect`; cells it does not list are stale and left out). For each dataset group (medium, medium-replay,
 medium-expert on locomotion; the mazes; kitchen) and each algorithm with a cell on every
 dataset of the group for a seed, it averages the group per seed, then compares the
 algorithm's mean over seeds with the reference algorithm's (BC by default):
@@ -39,9 +39,16 @@ for p in paths:
 data = {}
 results = f"{root}/results.json"
 if os.path.exists(results):
-    for row in json.load(open(results)).get("rows", []):
+    rows = json.load(open(results)).get("rows", [])
+    for row in rows:
         if row.get("algo") == "data":
             data[row["dataset"]] = row["score"]
+    # Only the cells the table holds: a cell made with other settings (stale) is not in it.
+    current = {(r["dataset"], r["algo"], r["seed"], r["steps"]) for r in rows if r.get("algo") != "data"}
+    stale = [c for c in cells if (c["dataset"], c["algo"], c["seed"], c["steps"]) not in current]
+    if stale:
+        print(f"({len(stale)} cell(s) not in {results}, made with other settings, are left out)\n")
+    cells = [c for c in cells if c not in stale]
 
 
 def group_of(dataset):

@@ -190,5 +190,42 @@ class DatasetTests(unittest.TestCase):
             np.testing.assert_array_equal(first.actions, data["actions"][:n])
 
 
+
+class GroupGateTests(unittest.TestCase):
+    """scripts/group_gates.py on a hand-made table: the gap and spread rule, and stale cells."""
+
+    def table(self, tmp, cells, listed):
+        os.makedirs(f"{tmp}/cells")
+        for i, (ds, algo, seed, score) in enumerate(cells):
+            with open(f"{tmp}/cells/{i}.json", "w") as f:
+                json.dump({"dataset": ds, "algo": algo, "seed": seed, "steps": 10, "score": score, "eval": "one-step"}, f)
+        rows = [{"dataset": ds, "algo": a, "seed": s, "steps": 10} for ds, a, s, _ in cells if (ds, a, s) in listed]
+        with open(f"{tmp}/results.json", "w") as f:
+            json.dump({"rows": rows + [{"dataset": "maze-a-v1", "algo": "data", "score": 5.0}]}, f)
+
+    def gates(self, tmp):
+        out = subprocess.run(["python3", str(REPO / "scripts/group_gates.py"), tmp, "--json", f"{tmp}/v.json"],
+                             capture_output=True, text=True, check=True).stdout
+        return out, json.load(open(f"{tmp}/v.json"))
+
+    def test_gap_spread_and_stale_cells(self):
+        cells = [("maze-a-v1", "bc", s, x) for s, x in [(0, 0.0), (1, 10.0), (2, 20.0)]]
+        cells += [("maze-a-v1", "iql", s, x) for s, x in [(0, 60.0), (1, 70.0), (2, 80.0)]]
+        cells.append(("maze-a-v1", "iql", 3, -500.0))   # a stale cell: not in results.json
+        with tempfile.TemporaryDirectory() as tmp:
+            self.table(tmp, cells, {(d, a, s) for d, a, s, _ in cells[:6]})
+            out, verdicts = self.gates(tmp)
+            self.assertIn("1 cell(s) not in", out)
+            self.assertIn("+60.0 over bc (passes: needs ≥ 10 and > 20.0)", out)
+            iql = next(v for v in verdicts if v["algo"] == "iql")
+            self.assertEqual((iql["seeds"], iql["passes"], iql["at_least_data"]), (3, True, True))
+        # The same gap with a seed spread over 30 fails.
+        cells = cells[:3] + [("maze-a-v1", "iql", s, x) for s, x in [(0, 20.0), (1, 70.0), (2, 120.0)]]
+        with tempfile.TemporaryDirectory() as tmp:
+            self.table(tmp, cells, {(d, a, s) for d, a, s, _ in cells})
+            out, _ = self.gates(tmp)
+            self.assertIn("+60.0 over bc (fails: needs ≥ 10 and > 100.0)", out)
+
+
 if __name__ == "__main__":
     unittest.main()
