@@ -206,7 +206,8 @@ class GroupGateTests(unittest.TestCase):
     def gates(self, tmp):
         out = subprocess.run(["python3", str(REPO / "scripts/group_gates.py"), tmp, "--json", f"{tmp}/v.json"],
                              capture_output=True, text=True, check=True).stdout
-        return out, json.load(open(f"{tmp}/v.json"))
+        with open(f"{tmp}/v.json") as f:
+            return out, json.load(f)
 
     def test_gap_spread_and_stale_cells(self):
         cells = [("maze-a-v1", "bc", s, x) for s, x in [(0, 0.0), (1, 10.0), (2, 20.0)]]
