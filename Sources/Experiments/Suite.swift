@@ -664,12 +664,17 @@ public struct Suite {
         return String(format: "%.1f ± %.1f", sm.mean, sm.std) + n
     }
 
+    /// The plan's steps, then the datasets that train for other step counts, e.g.
+    /// "50000 gradient steps (maze-a: 100000)".
+    func stepsText(_ unit: String) -> String {
+        let own = plan.datasets.filter { $0.steps != nil && $0.steps != plan.steps }
+        return "\(plan.steps) \(unit)" + (own.isEmpty ? "" : " (" + own.map { "\($0.id): \(plan.steps(for: $0))" }.joined(separator: ", ") + ")")
+    }
+
     func markdown(_ c: Collection) -> String {
         var o = "# \(plan.name)\n\n"
         o += "Normalised scores (D4RL-style, this suite's reference scores) of the final policy: mean ± std over training seeds \(plan.seeds.map(String.init).joined(separator: ", ")); "
-        let longer = plan.datasets.filter { $0.steps != nil && $0.steps != plan.steps }
-        o += "\(plan.steps) gradient steps" + (longer.isEmpty ? "" : " (" + longer.map { "\($0.id): \(plan.steps(for: $0))" }.joined(separator: ", ") + ")")
-        o += ", \(plan.eval_episodes) evaluation episodes per seed from evaluation seed \(plan.evalSeed), each learner's own sampling (one step; DQL: its K-step chain), the same budget for every algorithm.\n\n"
+        o += "\(stepsText("gradient steps")), \(plan.eval_episodes) evaluation episodes per seed from evaluation seed \(plan.evalSeed), each learner's own sampling (one step; DQL: its K-step chain), the same budget for every algorithm.\n\n"
         o += "| Dataset | data | " + columns.map(\.title).joined(separator: " | ") + " |\n"
         o += "|---|---:|" + columns.map { _ in "---:" }.joined(separator: "|") + "|\n"
         var byDomain: [String: [String]] = [:]
@@ -750,7 +755,7 @@ public struct Suite {
             rows.append([item.id, dataScore(c, dataset: item.id).map { String(format: "%.1f", $0) } ?? "–"]
                         + columns.map { cellText(scores(c, dataset: item.id, column: $0)) })
         }
-        r.add(.paragraph("Final normalised scores, mean ± std over seeds; \(plan.steps) steps, \(plan.eval_episodes) evaluation episodes."))
+        r.add(.paragraph("Final normalised scores, mean ± std over seeds; \(stepsText("steps")), \(plan.eval_episodes) evaluation episodes."))
         r.add(.table(rows))
         if !c.missing.isEmpty { r.add(.paragraph("Missing cells: " + c.missing.map { "\($0.cell) (\($0.reason))" }.joined(separator: "; "))) }
         for item in plan.datasets {
