@@ -116,21 +116,18 @@ public final class IQLNets<T: NetScalar> {
         }
         let halfLog2Pi = T(0.9189385332046727)
         var loss: T = 0
-        for b in 0..<B where deterministic {
-            for j in 0..<A {
-                let k = b * A + j
-                let (mu, dmu) = ActivationMath.tanh(actor.output[k])
-                let d = a[k] - mu
-                loss += w[b] * d * d
-                dMu[k] = -2 * w[b] * d / T(B) * dmu
-            }
-        }
-        for b in 0..<B where !deterministic {
+        for b in 0..<B {
             var logp: T = 0
             for j in 0..<A {
                 let k = b * A + j
                 let (mu, dmu) = ActivationMath.tanh(actor.output[k])
                 let d = a[k] - mu
+                if deterministic {
+                    // Per-row term −Σ (a − μ)² in place of log p; ∂(w (a − μ)²)/∂μ = −2w (a − μ).
+                    logp -= d * d
+                    dMu[k] = -2 * w[b] * d / T(B) * dmu
+                    continue
+                }
                 logp += -T(0.5) * d * d * invVar[j] - logSig[j] - halfLog2Pi
                 // ∂(−w log p)/∂μ = −w (a − μ)/σ²; ∂/∂log σ = −w ((a − μ)²/σ² − 1).
                 dMu[k] = -w[b] * d * invVar[j] / T(B) * dmu
