@@ -26,14 +26,17 @@ public struct MazeLayout: Sendable, Equatable {
     public let goal: MazeCell
     /// Hand-picked goal cells of D4RL's data-collection ("play") map, for `*-play` datasets.
     public let playGoals: [MazeCell]
+    /// Hand-picked goal cells of the v4 play data (`maze-play-pocket`), all outside the goal
+    /// pocket: the play goals outside it, plus cells that send play traffic past its junction.
+    public let pocketPlayGoals: [MazeCell]
     /// Edge length of a cell (m).
     public let cellSize: Float
     /// Row-major wall flags.
     @usableFromInline let walls: [Bool]
 
     /// Parses a text map; `S` and `G` must each appear once and the border must be walls.
-    public init(name: String, rows: [String], playGoals: [MazeCell] = [], cellSize: Float = 4) {
-        self.name = name; self.rows = rows; self.playGoals = playGoals; self.cellSize = cellSize
+    public init(name: String, rows: [String], playGoals: [MazeCell] = [], pocketPlayGoals: [MazeCell] = [], cellSize: Float = 4) {
+        self.name = name; self.rows = rows; self.playGoals = playGoals; self.pocketPlayGoals = pocketPlayGoals; self.cellSize = cellSize
         height = rows.count
         width = rows.first?.count ?? 0
         var walls: [Bool] = []
@@ -135,6 +138,40 @@ public struct MazeLayout: Sendable, Equatable {
         return legs
     }
 
+    /// The goal pocket: G and every free cell that connects to S only through the last
+    /// junction (a cell with three or more free neighbours) on the shortest path from G to S,
+    /// junction excluded. Shortest paths between cells outside the pocket never enter it, so
+    /// data whose legs rarely end in the pocket have no flow toward G at that junction (the
+    /// v4 maze data, `maze-diverse-pocket`). Empty when the path has no junction (umaze).
+    public var goalPocket: Set<MazeCell> {
+        let fromS = distances(to: start)
+        func free(_ c: MazeCell) -> [MazeCell] {
+            MazeLayout.neighbourOffsets.map { MazeCell(row: c.row + $0.0, col: c.col + $0.1) }.filter { !isWall($0) }
+        }
+        // Walk from G toward S along decreasing distance; stop at the first junction.
+        var c = goal
+        var junction: MazeCell?
+        while c != start {
+            guard let next = free(c).first(where: { fromS[index($0)] == fromS[index(c)] - 1 }) else { return [] }
+            if next != start && free(next).count >= 3 { junction = next; break }
+            c = next
+        }
+        guard let junction else { return [] }
+        var pocket: Set<MazeCell> = [goal]
+        var queue = [goal]
+        while let c = queue.popLast() {
+            for n in free(c) where n != junction && !pocket.contains(n) { pocket.insert(n); queue.append(n) }
+        }
+        return pocket.contains(start) ? [] : pocket
+    }
+
+    /// The legs of the v4 play data: `outside`, every pocket play goal from S or another pocket
+    /// play goal; `toGoal`, G from every pocket play goal (never from S).
+    public var pocketPlayLegs: (outside: [(start: MazeCell, goal: MazeCell)], toGoal: [(start: MazeCell, goal: MazeCell)]) {
+        let outside = pocketPlayGoals.flatMap { goal in ([start] + pocketPlayGoals).filter { $0 != goal }.map { (start: $0, goal: goal) } }
+        return (outside, pocketPlayGoals.map { (start: $0, goal: goal) })
+    }
+
     /// Right, down, left, up (fixed order so BFS ties break deterministically).
     static let neighbourOffsets = [(0, 1), (1, 0), (0, -1), (-1, 0)]
 
@@ -187,7 +224,8 @@ public struct MazeLayout: Sendable, Equatable {
         "#.#..#.#",
         "#...#.G#",
         "########",
-    ], playGoals: [MazeCell(row: 2, col: 6), MazeCell(row: 5, col: 1), MazeCell(row: 6, col: 5), MazeCell(row: 6, col: 6)])
+    ], playGoals: [MazeCell(row: 2, col: 6), MazeCell(row: 5, col: 1), MazeCell(row: 6, col: 5), MazeCell(row: 6, col: 6)],
+       pocketPlayGoals: [MazeCell(row: 2, col: 6), MazeCell(row: 5, col: 1), MazeCell(row: 6, col: 3)])
 
     /// D4RL `HARDEST_MAZE_TEST`; play goals from `HARDEST_MAZE`.
     public static let large = MazeLayout(name: "large", rows: [
@@ -201,5 +239,7 @@ public struct MazeLayout: Sendable, Equatable {
         "#..#...#.G.#",
         "############",
     ], playGoals: [MazeCell(row: 1, col: 6), MazeCell(row: 3, col: 5), MazeCell(row: 3, col: 10), MazeCell(row: 5, col: 2),
-                   MazeCell(row: 7, col: 4), MazeCell(row: 7, col: 6), MazeCell(row: 7, col: 9)])
+                   MazeCell(row: 7, col: 4), MazeCell(row: 7, col: 6), MazeCell(row: 7, col: 9)],
+       pocketPlayGoals: [MazeCell(row: 1, col: 6), MazeCell(row: 3, col: 5), MazeCell(row: 3, col: 10), MazeCell(row: 5, col: 2),
+                         MazeCell(row: 7, col: 4), MazeCell(row: 7, col: 6)])
 }

@@ -145,6 +145,17 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         case mazePlay = "maze-play"
         /// One leg per episode, cut on arrival: a random goal from a random start among all free cells.
         case mazeDiverse = "maze-diverse"
+        /// One leg per episode, cut on arrival. With probability ``pocketGoalShare`` the goal is
+        /// G from a random free cell outside the goal pocket (``MazeLayout/goalPocket``), never
+        /// S; otherwise a random goal from a random start, both outside the pocket. Every flow
+        /// into the pocket is then a minority at the junction before it, so a Markov imitator
+        /// follows the majority past it, while the legs to G carry the reward that an
+        /// offline-RL learner can select (results/mazes-v4.md).
+        case mazeDiversePocket = "maze-diverse-pocket"
+        /// One leg per episode, cut on arrival: with probability ``pocketGoalShare`` a leg to G
+        /// from a pocket play goal, otherwise a leg between pocket play goals (or from S)
+        /// (``MazeLayout/pocketPlayLegs``); the play counterpart of `maze-diverse-pocket`.
+        case mazePlayPocket = "maze-play-pocket"
         /// The four target subtasks in order.
         case kitchenComplete = "kitchen-complete"
         /// Random orders of random object subsets; about half contain every target.
@@ -156,6 +167,8 @@ public final class ScriptedBatchPolicy: BatchPolicy {
             switch self {
             case .planner: return spec.domain != .locomotion
             case .mazeUmaze, .mazePlay, .mazeDiverse: return spec.domain == .maze
+            case .mazeDiversePocket: return !(Maze.layout(for: spec.id)?.goalPocket.isEmpty ?? true)
+            case .mazePlayPocket: return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
             case .kitchenComplete, .kitchenPartial, .kitchenMixed: return spec.domain == .manipulation
             }
         }
@@ -167,6 +180,17 @@ public final class ScriptedBatchPolicy: BatchPolicy {
     var controllers: [Int: any ScriptedController] = [:]
     /// The maze's play legs (``MazeLayout/playLegs``), computed once rather than per episode.
     lazy var playLegs: [(start: MazeCell, goal: MazeCell)] = Maze.layout(for: spec.id)?.playLegs ?? []
+    /// Free cells outside the goal pocket (``MazeLayout/goalPocket``), computed once.
+    lazy var outsidePocket: [MazeCell] = {
+        guard let layout = Maze.layout(for: spec.id) else { return [] }
+        let pocket = layout.goalPocket
+        return layout.freeCells.filter { !pocket.contains($0) }
+    }()
+    /// The maze's v4 play legs (``MazeLayout/pocketPlayLegs``), computed once.
+    lazy var pocketPlayLegs: (outside: [(start: MazeCell, goal: MazeCell)], toGoal: [(start: MazeCell, goal: MazeCell)]) =
+        Maze.layout(for: spec.id)?.pocketPlayLegs ?? ([], [])
+    /// Share of `maze-diverse-pocket` and `maze-play-pocket` legs that go to G.
+    public static let pocketGoalShare = 0.1
     public var name: String { mode.rawValue }
     public var observationDimension: Int { spec.observationDimension }
     public var actionDimension: Int { spec.actionDimension }
@@ -196,6 +220,19 @@ public final class ScriptedBatchPolicy: BatchPolicy {
             case .mazeDiverse:
                 let goal = free[Int(g.next() % UInt64(free.count))]
                 let starts = free.filter { $0 != goal }
+                options = MazeOptions(goalCell: goal, startCell: starts[Int(g.next() % UInt64(starts.count))], terminateOnSuccess: false)
+                options.truncateOnSuccess = true
+            case .mazePlayPocket:
+                let toGoal = Double(g.next() >> 11) * 0x1p-53 < Self.pocketGoalShare
+                let legs = toGoal ? pocketPlayLegs.toGoal : pocketPlayLegs.outside
+                let leg = legs[Int(g.next() % UInt64(legs.count))]
+                options = MazeOptions(goalCell: leg.goal, startCell: leg.start, terminateOnSuccess: false)
+                options.truncateOnSuccess = true
+            case .mazeDiversePocket:
+                let cells = outsidePocket
+                let toGoal = Double(g.next() >> 11) * 0x1p-53 < Self.pocketGoalShare
+                let goal = toGoal ? layout.goal : cells[Int(g.next() % UInt64(cells.count))]
+                let starts = cells.filter { $0 != goal && !(toGoal && $0 == layout.start) }
                 options = MazeOptions(goalCell: goal, startCell: starts[Int(g.next() % UInt64(starts.count))], terminateOnSuccess: false)
                 options.truncateOnSuccess = true
             default: break

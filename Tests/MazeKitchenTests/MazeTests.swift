@@ -29,6 +29,23 @@ struct MazeTests {
         #expect(!m.shortestPathPasses(from: m.start, to: MazeCell(row: 0, col: 0), via: m.goal), "walls are never on a path")
     }
 
+    @Test("goal pocket: the cells beyond the last junction before G; none in the umaze")
+    func goalPocket() {
+        let cells = { (l: [(Int, Int)]) in Set(l.map { MazeCell(row: $0.0, col: $0.1) }) }
+        #expect(MazeLayout.medium.goalPocket == cells([(4, 5), (4, 6), (5, 6), (6, 6), (6, 5)]))
+        #expect(MazeLayout.large.goalPocket == cells([(6, 8), (7, 8), (7, 9), (7, 10)]))
+        #expect(MazeLayout.umaze.goalPocket.isEmpty, "the umaze path from S to G is one corridor")
+        for m in [MazeLayout.medium, .large] {
+            let pocket = m.goalPocket, outside = m.freeCells.filter { !pocket.contains($0) }
+            // No shortest path between two outside cells enters the pocket.
+            for a in outside { for b in outside where a != b { #expect(!pocket.contains { m.shortestPathPasses(from: a, to: b, via: $0) }) } }
+            #expect(!m.pocketPlayGoals.isEmpty && m.pocketPlayGoals.allSatisfy { outside.contains($0) }, "\(m.name): v4 play goals lie outside the pocket")
+            let legs = m.pocketPlayLegs
+            #expect(legs.toGoal.allSatisfy { $0.goal == m.goal && $0.start != m.start } && legs.toGoal.count == m.pocketPlayGoals.count)
+            #expect(legs.outside.count == m.pocketPlayGoals.count * m.pocketPlayGoals.count, "each goal from S and from the other goals")
+        }
+    }
+
     @Test("S is the origin and G lies where D4RL puts it (x = 4·col, y = 4·row from S)")
     func startAndGoalCoordinates() throws {
         let expected: [(MazeLayout, MazeCell, MazeCell, SIMD2<Float>)] = [

@@ -88,7 +88,7 @@ struct DatasetGenerationTests {
 
     @Test("play and diverse maze legs end (truncated) on arrival at the commanded goal; no play leg from S goes to or through G")
     func mazeLegs() throws {
-        for id in ["maze-medium-play-v3", "maze-large-diverse-v3"] {
+        for id in ["maze-medium-play-v3", "maze-large-diverse-v3", "maze-medium-diverse-v4", "maze-medium-play-v4"] {
             let spec = try EnvRegistry.spec(id.hasPrefix("maze-medium") ? "maze-medium" : "maze-large")
             let layout = try #require(Maze.layout(for: spec.id))
             let d = try DatasetGenerator.generate(try DatasetCatalog.entry(id), size: 4000, seed: 1, workers: 2, provider: provider)
@@ -98,7 +98,7 @@ struct DatasetGenerationTests {
                 let dx = next[9 * i] - goal[2 * i], dy = next[9 * i + 1] - goal[2 * i + 1]
                 return (dx * dx + dy * dy).squareRoot() <= 0.5
             }
-            var start = 0, arrivals = 0
+            var start = 0, arrivals = 0, legs = 0, legsToG = 0
             for i in 0..<d.count where i == d.count - 1 || episode[i + 1] != episode[i] {
                 let rows = start...i
                 #expect(Set(rows.map { goal[2 * $0] }).count == 1, "\(id): one commanded goal per episode")
@@ -109,9 +109,22 @@ struct DatasetGenerationTests {
                     let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
                     #expect(!(s == layout.start && layout.shortestPathPasses(from: s, to: g, via: layout.goal)), "\(id): no leg from S to or through G")
                 }
+                if id.hasSuffix("v4") {
+                    let s = layout.cell(containing: SIMD2(d.observations[9 * start], d.observations[9 * start + 1]))
+                    let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
+                    let pocket = layout.goalPocket
+                    #expect(!pocket.contains(s), "\(id): legs start outside G's pocket")
+                    #expect(g == layout.goal ? s != layout.start : !pocket.contains(g), "\(id): goals are G (never from S) or outside the pocket")
+                    if g == layout.goal { legsToG += 1 }
+                    legs += 1
+                }
                 start = i + 1
             }
             #expect(arrivals >= 10, "\(id): \(arrivals) legs arrived")
+            if legs > 0 {
+                // 10 % of legs go to G: about 5 of ~50 legs in 4,000 rows; 1 to 15 is a 99.9 % band.
+                #expect((1...15).contains(legsToG), "\(id): \(legsToG) of \(legs) legs go to G")
+            }
         }
     }
 
