@@ -37,6 +37,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Write the report as JSON to this file.") var json: String?
     @Option(help: "Write per-episode rows as CSV to this file.") var csv: String?
     @Option(help: "Write the summary and per-episode table as Markdown to this file.") var markdown: String?
+    @Option(help: "Write every step (episode, step, observation, action, reward) as CSV to this file, e.g. to see where a maze policy goes (observation columns 0 and 1 are its x and y).")
+    var trace: String?
 
     func validate() throws {
         guard (policy == nil) != (checkpoint == nil) else { throw ValidationError("give exactly one of --policy and --checkpoint") }
@@ -92,8 +94,10 @@ struct EvaluateCommand: ParsableCommand {
         if let cell = try parsedStartCell() {
             do { rolled = try MazeStartPolicy(p, cell: cell, spec: spec) } catch { throw ValidationError("--start-cell: \(error)") }
         }
-        let report = try Evaluator.evaluate(spec: spec, policy: rolled, name: startCell == nil ? name : rolled.name, rollout: rollout)
+        let (report, records) = try Evaluator.evaluate(spec: spec, policy: rolled, name: startCell == nil ? name : rolled.name,
+                                                       rollout: rollout, record: trace != nil)
         print(report.text)
+        if let trace { try writeAtomically(Evaluator.traceCSV(records, spec: spec), to: trace, flag: "--trace") }
         if let json { try writeAtomically(try report.json() + "\n", to: json, flag: "--json") }
         if let csv { try writeAtomically(report.csv, to: csv, flag: "--csv") }
         if let markdown { try writeAtomically(report.markdown, to: markdown, flag: "--markdown") }
@@ -101,15 +105,32 @@ struct EvaluateCommand: ParsableCommand {
 }
 
 enum Evaluator {
-    static func evaluate(spec: EnvSpec, policy: BatchPolicy, name: String, rollout: RolloutArguments) throws -> EvaluationReport {
+    /// The report, and every episode's steps when `record` is set (else none).
+    static func evaluate(spec: EnvSpec, policy: BatchPolicy, name: String, rollout: RolloutArguments,
+                         record: Bool = false) throws -> (EvaluationReport, [EpisodeRecord]) {
         let bar = ProgressLine("evaluate \(spec.id)", unit: "episodes")
         let total = rollout.episodes
         let t0 = monotonicSeconds()
         let out = try RolloutEngine.run(spec: spec, policy: policy,
-                                        options: RolloutOptions(episodes: total, workers: rollout.workers, seed: rollout.seed),
+                                        options: RolloutOptions(episodes: total, workers: rollout.workers, seed: rollout.seed, record: record),
                                         progress: { bar.update($0, of: total) })
         bar.finish()
-        return EvaluationReport(spec: spec, policy: name, seed: rollout.seed, workers: rollout.workers, output: out,
-                                seconds: monotonicSeconds() - t0)
+        return (EvaluationReport(spec: spec, policy: name, seed: rollout.seed, workers: rollout.workers, output: out,
+                                 seconds: monotonicSeconds() - t0), out.records)
+    }
+
+    /// One CSV row per step: `episode,step,obs_0…,action_0…,reward`; the observation is the one
+    /// the action was chosen on.
+    static func traceCSV(_ records: [EpisodeRecord], spec: EnvSpec) -> String {
+        let od = spec.observationDimension, ad = spec.actionDimension
+        var out = (["episode", "step"] + (0..<od).map { "obs_\($0)" } + (0..<ad).map { "action_\($0)" } + ["reward"]).joined(separator: ",") + "\n"
+        for (e, r) in records.enumerated() {
+            for t in 0..<r.rewards.count {
+                let row = ["\(e)", "\(t)"] + r.observations[(t * od)..<((t + 1) * od)].map { "\($0)" }
+                    + r.actions[(t * ad)..<((t + 1) * ad)].map { "\($0)" } + ["\(r.rewards[t])"]
+                out += row.joined(separator: ",") + "\n"
+            }
+        }
+        return out
     }
 }

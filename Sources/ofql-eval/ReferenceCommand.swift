@@ -27,8 +27,8 @@ struct ReferenceCommand: ParsableCommand {
         for id in ids {
             let spec = try envSpec(id)
             let args = try RolloutArguments.parse(["--episodes", "\(episodes)", "--workers", "\(workers)", "--seed", "\(seed)"])
-            let random = try Evaluator.evaluate(spec: spec, policy: try provider.policy(named: "random", spec: spec), name: "random", rollout: args)
-            let expert = try Evaluator.evaluate(spec: spec, policy: try provider.policy(named: "expert", spec: spec), name: "expert", rollout: args)
+            let random = try Evaluator.evaluate(spec: spec, policy: try provider.policy(named: "random", spec: spec), name: "random", rollout: args).0
+            let expert = try Evaluator.evaluate(spec: spec, policy: try provider.policy(named: "expert", spec: spec), name: "expert", rollout: args).0
             let entry: [String: Any] = ["random": random.return.mean, "expert": expert.return.mean, "episodes": episodes, "seed": seed,
                                         "random_std": random.return.std, "expert_std": expert.return.std,
                                         "env_version": spec.version, "generator": PackageInfo.version]

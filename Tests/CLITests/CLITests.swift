@@ -86,6 +86,30 @@ struct CLITests {
         #expect(r3.status != 0)
     }
 
+    @Test("evaluate --trace writes one CSV row per step; episodes start in the --start-cell and end at the goal")
+    func evaluateTrace() throws {
+        let dir = makeTemporaryDirectory("trace")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try runCLI(["evaluate", "--env", "maze-medium", "--policy", "planner", "--start-cell", "4,6", "--episodes", "3",
+                            "--workers", "2", "--json", dir + "/report.json", "--trace", dir + "/trace.csv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try String(contentsOfFile: dir + "/trace.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        #expect(lines.first == ["episode", "step"] + (0..<9).map { "obs_\($0)" } + ["action_0", "action_1", "reward"])
+        let rows = lines.dropFirst()
+        #expect(rows.allSatisfy { $0.count == 14 })
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))) as? [String: Any])
+        let lengths = try #require(report["episodes"] as? [[String: Any]]).compactMap { $0["length"] as? Int }
+        for e in 0..<3 {
+            let steps = rows.filter { $0[0] == "\(e)" }
+            #expect(steps.count == lengths[e] && steps.map { Int($0[1])! } == Array(0..<lengths[e]), "episode \(e): one row per step, in order")
+            // Cell (4, 6) of the medium maze is centred at (20, 12) m from S; G (6, 6) at (20, 20).
+            let x = Float(steps[0][2])!, y = Float(steps[0][3])!
+            #expect(abs(x - 20) <= 2 && abs(y - 12) <= 2, "episode \(e) starts at (\(x), \(y))")
+            #expect(steps.last?[13] == "1.0" && steps.dropLast().allSatisfy { $0[13] == "0.0" }, "the goal's reward on the last step only")
+        }
+    }
+
     @Test("help lists the subcommands")
     func help() throws {
         let r = try runCLI(["--help"])
