@@ -215,26 +215,21 @@ public final class ScriptedBatchPolicy: BatchPolicy {
             case .mazeUmaze: options.terminateOnSuccess = false
             case .mazePlay:
                 let leg = playLegs[Int(g.next() % UInt64(playLegs.count))]
-                options = MazeOptions(goalCell: leg.goal, startCell: leg.start, terminateOnSuccess: false)
-                options.truncateOnSuccess = true
+                options = Self.leg(from: leg.start, to: leg.goal)
             case .mazeDiverse:
                 let goal = free[Int(g.next() % UInt64(free.count))]
                 let starts = free.filter { $0 != goal }
-                options = MazeOptions(goalCell: goal, startCell: starts[Int(g.next() % UInt64(starts.count))], terminateOnSuccess: false)
-                options.truncateOnSuccess = true
+                options = Self.leg(from: starts[Int(g.next() % UInt64(starts.count))], to: goal)
             case .mazePlayPocket:
-                let toGoal = Double(g.next() >> 11) * 0x1p-53 < Self.pocketGoalShare
-                let legs = toGoal ? pocketPlayLegs.toGoal : pocketPlayLegs.outside
+                let legs = Self.drawsGoalLeg(&g) ? pocketPlayLegs.toGoal : pocketPlayLegs.outside
                 let leg = legs[Int(g.next() % UInt64(legs.count))]
-                options = MazeOptions(goalCell: leg.goal, startCell: leg.start, terminateOnSuccess: false)
-                options.truncateOnSuccess = true
+                options = Self.leg(from: leg.start, to: leg.goal)
             case .mazeDiversePocket:
                 let cells = outsidePocket
-                let toGoal = Double(g.next() >> 11) * 0x1p-53 < Self.pocketGoalShare
+                let toGoal = Self.drawsGoalLeg(&g)
                 let goal = toGoal ? layout.goal : cells[Int(g.next() % UInt64(cells.count))]
                 let starts = cells.filter { $0 != goal && !(toGoal && $0 == layout.start) }
-                options = MazeOptions(goalCell: goal, startCell: starts[Int(g.next() % UInt64(starts.count))], terminateOnSuccess: false)
-                options.truncateOnSuccess = true
+                options = Self.leg(from: starts[Int(g.next() % UInt64(starts.count))], to: goal)
             default: break
             }
             maze.options = options
@@ -268,6 +263,16 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         }
         controllers[lane]?.reset()
     }
+
+    /// One collection leg: from `start` to `goal`, cut (truncated) on arrival.
+    static func leg(from start: MazeCell, to goal: MazeCell) -> MazeOptions {
+        var o = MazeOptions(goalCell: goal, startCell: start, terminateOnSuccess: false)
+        o.truncateOnSuccess = true
+        return o
+    }
+
+    /// Whether a pocket mode's next leg goes to G (probability ``pocketGoalShare``).
+    static func drawsGoalLeg(_ g: inout SeededRNG) -> Bool { Double(g.next() >> 11) * 0x1p-53 < pocketGoalShare }
 
     func shuffle(_ a: inout [KitchenObject], _ g: inout SeededRNG) {
         guard a.count > 1 else { return }
