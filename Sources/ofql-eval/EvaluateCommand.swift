@@ -37,7 +37,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Write the report as JSON to this file.") var json: String?
     @Option(help: "Write per-episode rows as CSV to this file.") var csv: String?
     @Option(help: "Write the summary and per-episode table as Markdown to this file.") var markdown: String?
-    @Option(help: "Write every step (episode, step, observation, action, reward) as CSV to this file, e.g. to see where a maze policy goes (observation columns 0 and 1 are its x and y).")
+    @Option(help: "Write every step (episode, step, observation, action, reward, next observation) as CSV to this file, e.g. to see where a maze policy goes (observation columns 0 and 1 are its x and y).")
     var trace: String?
 
     func validate() throws {
@@ -119,15 +119,18 @@ enum Evaluator {
                                  seconds: monotonicSeconds() - t0), out.records)
     }
 
-    /// One CSV row per step: `episode,step,obs_0…,action_0…,reward`; the observation is the one
-    /// the action was chosen on.
+    /// One CSV row per step: `episode,step,obs_0…,action_0…,reward,next_obs_0…`; `obs` is the
+    /// observation the action was chosen on, `next_obs` the one after the step (a maze episode
+    /// succeeds on a step whose next observation lies within the goal radius).
     static func traceCSV(_ records: [EpisodeRecord], spec: EnvSpec) -> String {
         let od = spec.observationDimension, ad = spec.actionDimension
-        var out = (["episode", "step"] + (0..<od).map { "obs_\($0)" } + (0..<ad).map { "action_\($0)" } + ["reward"]).joined(separator: ",") + "\n"
+        var out = (["episode", "step"] + (0..<od).map { "obs_\($0)" } + (0..<ad).map { "action_\($0)" } + ["reward"]
+                   + (0..<od).map { "next_obs_\($0)" }).joined(separator: ",") + "\n"
         for (e, r) in records.enumerated() {
             for t in 0..<r.rewards.count {
                 let row = ["\(e)", "\(t)"] + r.observations[(t * od)..<((t + 1) * od)].map { "\($0)" }
                     + r.actions[(t * ad)..<((t + 1) * ad)].map { "\($0)" } + ["\(r.rewards[t])"]
+                    + r.nextObservations[(t * od)..<((t + 1) * od)].map { "\($0)" }
                 out += row.joined(separator: ",") + "\n"
             }
         }
