@@ -6,6 +6,9 @@ public struct MazeCell: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "(\(row), \(col))" }
 }
 
+/// A data-collection leg: drive from `start` to `goal`.
+public typealias MazeLeg = (start: MazeCell, goal: MazeCell)
+
 /// A D4RL antmaze grid: walls, free cells, the start `S` and the evaluation goal `G`.
 ///
 /// ## Coordinates
@@ -127,8 +130,8 @@ public struct MazeLayout: Sendable, Equatable {
     /// The (start, goal) legs of play data: every play goal (all free cells when there are
     /// none) from S or another play goal, except legs from S whose shortest path enters the
     /// evaluation goal G, in a fixed order.
-    public var playLegs: [(start: MazeCell, goal: MazeCell)] {
-        var legs: [(start: MazeCell, goal: MazeCell)] = []
+    public var playLegs: [MazeLeg] {
+        var legs: [MazeLeg] = []
         for goal in playGoals.isEmpty ? freeCells : playGoals {
             for start in [self.start] + playGoals
             where start != goal && !(start == self.start && shortestPathPasses(from: start, to: goal, via: self.goal)) {
@@ -167,7 +170,7 @@ public struct MazeLayout: Sendable, Equatable {
 
     /// The legs of the v4 play data: `outside`, every pocket play goal from S or another pocket
     /// play goal; `toGoal`, G from every pocket play goal (never from S).
-    public var pocketPlayLegs: (outside: [(start: MazeCell, goal: MazeCell)], toGoal: [(start: MazeCell, goal: MazeCell)]) {
+    public var pocketPlayLegs: (outside: [MazeLeg], toGoal: [MazeLeg]) {
         let outside = pocketPlayGoals.flatMap { goal in ([start] + pocketPlayGoals).filter { $0 != goal }.map { (start: $0, goal: goal) } }
         return (outside, pocketPlayGoals.map { (start: $0, goal: goal) })
     }

@@ -179,7 +179,7 @@ public final class ScriptedBatchPolicy: BatchPolicy {
     public let noise: Float
     var controllers: [Int: any ScriptedController] = [:]
     /// The maze's play legs (``MazeLayout/playLegs``), computed once rather than per episode.
-    lazy var playLegs: [(start: MazeCell, goal: MazeCell)] = Maze.layout(for: spec.id)?.playLegs ?? []
+    lazy var playLegs: [MazeLeg] = Maze.layout(for: spec.id)?.playLegs ?? []
     /// Free cells outside the goal pocket (``MazeLayout/goalPocket``), computed once.
     lazy var outsidePocket: [MazeCell] = {
         guard let layout = Maze.layout(for: spec.id) else { return [] }
@@ -187,8 +187,7 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         return layout.freeCells.filter { !pocket.contains($0) }
     }()
     /// The maze's v4 play legs (``MazeLayout/pocketPlayLegs``), computed once.
-    lazy var pocketPlayLegs: (outside: [(start: MazeCell, goal: MazeCell)], toGoal: [(start: MazeCell, goal: MazeCell)]) =
-        Maze.layout(for: spec.id)?.pocketPlayLegs ?? ([], [])
+    lazy var pocketPlayLegs: (outside: [MazeLeg], toGoal: [MazeLeg]) = Maze.layout(for: spec.id)?.pocketPlayLegs ?? ([], [])
     /// Share of `maze-diverse-pocket` and `maze-play-pocket` legs that go to G.
     public static let pocketGoalShare = 0.1
     public var name: String { mode.rawValue }

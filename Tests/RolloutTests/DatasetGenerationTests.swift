@@ -99,6 +99,7 @@ struct DatasetGenerationTests {
                 return (dx * dx + dy * dy).squareRoot() <= 0.5
             }
             var start = 0, arrivals = 0, legs = 0, legsToG = 0
+            let pocket = layout.goalPocket
             for i in 0..<d.count where i == d.count - 1 || episode[i + 1] != episode[i] {
                 let rows = start...i
                 #expect(Set(rows.map { goal[2 * $0] }).count == 1, "\(id): one commanded goal per episode")
@@ -112,7 +113,6 @@ struct DatasetGenerationTests {
                 if id.hasSuffix("v4") {
                     let s = layout.cell(containing: SIMD2(d.observations[9 * start], d.observations[9 * start + 1]))
                     let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
-                    let pocket = layout.goalPocket
                     #expect(!pocket.contains(s), "\(id): legs start outside G's pocket")
                     #expect(g == layout.goal ? s != layout.start : !pocket.contains(g), "\(id): goals are G (never from S) or outside the pocket")
                     if g == layout.goal { legsToG += 1 }
