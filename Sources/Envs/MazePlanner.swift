@@ -24,6 +24,9 @@ public final class MazePlanner {
     /// Cruise speed (m/s) and the distance over which it ramps down at the goal (m).
     public var cruiseSpeed: Float = 1.15
     public var slowRadius: Float = 1.2
+    /// Whether the speed ramps down within `slowRadius` of the goal; off, the rover drives
+    /// through the goal at cruise speed (collection legs that end on arrival).
+    public var brakesAtGoal = true
     /// Heading gain (1/s) and the turn-rate cap (rad/s).
     public var headingGain: Float = 3
     public var maxTurnRate: Float = 2.2
@@ -92,7 +95,7 @@ public final class MazePlanner {
         if !atGoal {
             let err = wrapToPi(atan2f(d.y, d.x) - atan2f(s, c))
             let align = max(0, cosf(err))
-            let ramp = min(1, (reachesGoal(from: p) ? dist : lookahead) / slowRadius)
+            let ramp = brakesAtGoal ? min(1, (reachesGoal(from: p) ? dist : lookahead) / slowRadius) : 1
             vDes = cruiseSpeed * ramp * align * align
             wDes = min(max(headingGain * err, -maxTurnRate), maxTurnRate)
         }

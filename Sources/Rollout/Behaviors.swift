@@ -156,6 +156,13 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         /// from a pocket play goal, otherwise a leg between pocket play goals (or from S)
         /// (``MazeLayout/pocketPlayLegs``); the play counterpart of `maze-diverse-pocket`.
         case mazePlayPocket = "maze-play-pocket"
+        /// The legs of `maze-diverse-pocket`, each started anywhere in its start cell (±1 m on
+        /// each axis) at any heading, and driven through the goal without braking (the v5 maze
+        /// data). The data then cover every pose and wall contact of a cell, and the speed near
+        /// the goal does not fall to a crawl that a learned policy stalls in (results/mazes-v5.md).
+        case mazeDiverseDrive = "maze-diverse-drive"
+        /// The legs of `maze-play-pocket`, started and driven as `maze-diverse-drive`'s.
+        case mazePlayDrive = "maze-play-drive"
         /// The four target subtasks in order.
         case kitchenComplete = "kitchen-complete"
         /// Random orders of random object subsets; about half contain every target.
@@ -167,8 +174,8 @@ public final class ScriptedBatchPolicy: BatchPolicy {
             switch self {
             case .planner: return spec.domain != .locomotion
             case .mazeUmaze, .mazePlay, .mazeDiverse: return spec.domain == .maze
-            case .mazeDiversePocket: return !(Maze.layout(for: spec.id)?.goalPocket.isEmpty ?? true)
-            case .mazePlayPocket: return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
+            case .mazeDiversePocket, .mazeDiverseDrive: return !(Maze.layout(for: spec.id)?.goalPocket.isEmpty ?? true)
+            case .mazePlayPocket, .mazePlayDrive: return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
             case .kitchenComplete, .kitchenPartial, .kitchenMixed: return spec.domain == .manipulation
             }
         }
@@ -188,8 +195,11 @@ public final class ScriptedBatchPolicy: BatchPolicy {
     }()
     /// The maze's v4 play legs (``MazeLayout/pocketPlayLegs``), computed once.
     lazy var pocketPlayLegs: (outside: [MazeLeg], toGoal: [MazeLeg]) = Maze.layout(for: spec.id)?.pocketPlayLegs ?? ([], [])
-    /// Share of `maze-diverse-pocket` and `maze-play-pocket` legs that go to G.
+    /// Share of the pocket and drive modes' legs that go to G.
     public static let pocketGoalShare = 0.1
+    /// Half-width (m) of the drive modes' uniform start noise on each axis: the rover (radius
+    /// 0.5 m) starts anywhere in its 4 m cell short of touching a wall.
+    public static let driveStartNoise: Float = 1.0
     public var name: String { mode.rawValue }
     public var observationDimension: Int { spec.observationDimension }
     public var actionDimension: Int { spec.actionDimension }
@@ -219,11 +229,11 @@ public final class ScriptedBatchPolicy: BatchPolicy {
                 let goal = free[Int(g.next() % UInt64(free.count))]
                 let starts = free.filter { $0 != goal }
                 options = Self.leg(from: starts[Int(g.next() % UInt64(starts.count))], to: goal)
-            case .mazePlayPocket:
+            case .mazePlayPocket, .mazePlayDrive:
                 let legs = Self.drawsGoalLeg(&g) ? pocketPlayLegs.toGoal : pocketPlayLegs.outside
                 let leg = legs[Int(g.next() % UInt64(legs.count))]
                 options = Self.leg(from: leg.start, to: leg.goal)
-            case .mazeDiversePocket:
+            case .mazeDiversePocket, .mazeDiverseDrive:
                 let cells = outsidePocket
                 let toGoal = Self.drawsGoalLeg(&g)
                 let goal = toGoal ? layout.goal : cells[Int(g.next() % UInt64(cells.count))]
@@ -231,8 +241,14 @@ public final class ScriptedBatchPolicy: BatchPolicy {
                 options = Self.leg(from: starts[Int(g.next() % UInt64(starts.count))], to: goal)
             default: break
             }
+            let drives = mode == .mazeDiverseDrive || mode == .mazePlayDrive
+            if drives {
+                options.startNoise = Self.driveStartNoise
+                options.startHeadingNoise = .pi
+            }
             maze.options = options
             let planner = MazePlanner(layout: layout, goalCell: options.goalCell ?? layout.goal, noise: noise)
+            planner.brakesAtGoal = !drives
             controllers[lane] = planner
         } else if bare is KitchenEnv {
             let all = KitchenObject.allCases

@@ -40,8 +40,9 @@ public enum DatasetCatalog {
     /// datasets are v2 since the env's v2 physics (rounded capsules) and re-tuned expert.
     public static let versions: [EnvID: Int] = [.halfcheetah: 2]
     /// The medium and large maze datasets' version (v2: rewards at the evaluation goal; v3: maze
-    /// env v2's 0.25 s steps; v4: legs rarely enter G's pocket). The umaze's stay v3.
-    public static let mazeVersion = 4
+    /// env v2's 0.25 s steps; v4: legs rarely enter G's pocket; v5: random start poses, no
+    /// braking at the goal). The umaze's stay v3.
+    public static let mazeVersion = 5
     /// Envs whose medium-expert data (v3) pair the expert with the medium controller of an
     /// independent policy search (`independent_medium` in the behaviour file), as D4RL pairs
     /// policies of separate training runs.
@@ -76,18 +77,27 @@ public enum DatasetCatalog {
                 add("medium-expert", 2_000_000, .concat(.behavior("medium"), .behavior("expert")), "medium and expert concatenated")
             }
         }
-        // (env, variant, v3 behaviour, v4 behaviour or nil, summary of v3, summary of v4)
-        let mazes: [(String, String, String, String?, String, String)] = [
-            ("maze-umaze", "umaze", "umaze", nil, "fixed goal from a fixed start", ""),
-            ("maze-umaze", "umaze-diverse", "diverse", nil, "legs between random cells", ""),
-            ("maze-medium", "medium-play", "play", "play-pocket", "legs between hand-picked cells, none from S through G",
-             "legs between hand-picked cells outside G's pocket, 10 % of them to G (never from S)"),
-            ("maze-medium", "medium-diverse", "diverse", "diverse-pocket", "legs between random cells",
-             "legs between random cells outside G's pocket, 10 % of them to G (never from S)"),
-            ("maze-large", "large-play", "play", "play-pocket", "legs between hand-picked cells, none from S through G",
-             "legs between hand-picked cells outside G's pocket, 10 % of them to G (never from S)"),
-            ("maze-large", "large-diverse", "diverse", "diverse-pocket", "legs between random cells",
-             "legs between random cells outside G's pocket, 10 % of them to G (never from S)"),
+        // (env, variant, [(version, behaviour, summary)], oldest first): the last version is
+        // the current one; earlier ones stay generatable, listed as superseded.
+        func pocket(_ cells: String, drive: Bool = false) -> String {
+            "legs between \(cells) outside G's pocket, 10 % of them to G (never from S)"
+                + (drive ? "; started anywhere in the cell at any heading, driven through the goal" : "")
+        }
+        let mazes: [(String, String, [(Int, String, String)])] = [
+            ("maze-umaze", "umaze", [(3, "umaze", "fixed goal from a fixed start")]),
+            ("maze-umaze", "umaze-diverse", [(3, "diverse", "legs between random cells")]),
+            ("maze-medium", "medium-play", [(3, "play", "legs between hand-picked cells, none from S through G"),
+                                            (4, "play-pocket", pocket("hand-picked cells")),
+                                            (mazeVersion, "play-drive", pocket("hand-picked cells", drive: true))]),
+            ("maze-medium", "medium-diverse", [(3, "diverse", "legs between random cells"),
+                                               (4, "diverse-pocket", pocket("random cells")),
+                                               (mazeVersion, "diverse-drive", pocket("random cells", drive: true))]),
+            ("maze-large", "large-play", [(3, "play", "legs between hand-picked cells, none from S through G"),
+                                          (4, "play-pocket", pocket("hand-picked cells")),
+                                          (mazeVersion, "play-drive", pocket("hand-picked cells", drive: true))]),
+            ("maze-large", "large-diverse", [(3, "diverse", "legs between random cells"),
+                                             (4, "diverse-pocket", pocket("random cells")),
+                                             (mazeVersion, "diverse-drive", pocket("random cells", drive: true))]),
         ]
         // v3: maze env v2's 0.25 s steps (paths take 2.5x fewer steps), play and diverse data in
         // legs cut on arrival, planner noise 0.5, no play leg from S to or through G
@@ -99,17 +109,19 @@ public enum DatasetCatalog {
         // (``MazeLayout/goalPocket``): at the junction before it the flow leads past G, and only
         // the legs to G, a tenth of the data, carry the reward. The umaze has no pocket (its path
         // from S to G is one corridor) and stays v3.
-        for (env, variant, v3, v4, summary3, summary4) in mazes {
-            let v3Entry = DatasetEntry(id: "maze-\(variant)-v3", env: EnvID(rawValue: env), variant: variant,
-                                       defaultSize: 1_000_000, recipe: .evaluationGoalRewards(.behavior("maze-\(v3)")),
-                                       summary: "BFS planner + steering + noise: \(summary3); rewards at the evaluation goal")
-            guard let v4 else { entries.append(v3Entry); continue }
-            var superseded = v3Entry
-            superseded.summary = "superseded by v4: " + v3Entry.summary
-            entries.append(DatasetEntry(id: "maze-\(variant)-v\(mazeVersion)", env: EnvID(rawValue: env), variant: variant,
-                                        defaultSize: 1_000_000, recipe: .evaluationGoalRewards(.behavior("maze-\(v4)")),
-                                        summary: "BFS planner + steering + noise: \(summary4); rewards at the evaluation goal"))
-            others.append(superseded)
+        // v5 (results/mazes-v5.md): v4's legs all started at a cell centre facing +x and braked
+        // within 1.2 m of their goal, so learned policies met poses the data never had (touching
+        // a wall, facing back) and crawled near G; IQL reached G from S on none of v4's files.
+        // v5 starts each leg anywhere in its cell at any heading and drives through the goal.
+        for (env, variant, versions) in mazes {
+            for (k, (v, behaviour, summary)) in versions.enumerated() {
+                var entry = DatasetEntry(id: "maze-\(variant)-v\(v)", env: EnvID(rawValue: env), variant: variant,
+                                         defaultSize: 1_000_000, recipe: .evaluationGoalRewards(.behavior("maze-\(behaviour)")),
+                                         summary: "BFS planner + steering + noise: \(summary); rewards at the evaluation goal")
+                if k == versions.count - 1 { entries.append(entry); continue }
+                entry.summary = "superseded by v\(versions.last!.0): " + entry.summary
+                others.append(entry)
+            }
         }
         // Rewards are the env's evaluation rewards (subtasks newly completed on the step), not
         // D4RL's Markovian relabelling; mixed data is scored on the mixed targets.

@@ -19,8 +19,9 @@ func arrayFingerprint(_ d: D4RLDataset) -> String {
 struct DatasetBytesTests {
     /// Fingerprints of 3,000-transition datasets (seed 0), recorded when the generators moved onto
     /// one RNG module and one episode runner, and equal to those of the files the code wrote
-    /// before (hashed independently with h5py; the v4 mazes' when v4 was made); a change of any
-    /// of them changes the data and needs a new dataset version.
+    /// before (hashed independently with h5py; the v4 and v5 mazes' recorded from the generator
+    /// when they were made); a change of any of them changes the data and needs a new dataset
+    /// version.
     static let golden: [(String, String)] = [
         ("hopper-medium-replay-v1", "a91056dc288703becd260a1be735bb851b944036738df2c60a63c51f00d787f8"),
         ("walker2d-medium-expert-v1", "68949e17b9ca70fdbf26ef2f41cae98ff5aee6d472690b6ec704a6d011042337"),
@@ -28,6 +29,8 @@ struct DatasetBytesTests {
         ("maze-medium-play-v3", "5fd3ba3f7668ec698e1c5f69695d62d89c7da1b7e71327cffca1b9505e20109c"),
         ("maze-medium-diverse-v4", "bed1d045a15fe570525d2096fcb64fb634032da611b96d62ebd85c272b2068cc"),
         ("maze-large-play-v4", "c7e65182065c142bc5bc71f7c67e57e8c1972ddaa9760c6e11244c18637a0a51"),
+        ("maze-medium-play-v5", "07b496d9900d5fdb748604ffc0edaecab98baf721494cee58d6f5406b8336e48"),
+        ("maze-large-diverse-v5", "58beeb396a93a934f5983a43453dca6213611b9b2a7361d32f7f2c5a4d104a53"),
         ("kitchen-mixed-v1", "05bf5882664e30c2b9c7e385192f7ebdd6bc2fe03dee34a332810651558e37c0"),
     ]
 

@@ -88,7 +88,7 @@ struct DatasetGenerationTests {
 
     @Test("play and diverse maze legs end (truncated) on arrival at the commanded goal; no play leg from S goes to or through G")
     func mazeLegs() throws {
-        for id in ["maze-medium-play-v3", "maze-large-diverse-v3", "maze-medium-diverse-v4", "maze-medium-play-v4"] {
+        for id in ["maze-medium-play-v3", "maze-large-diverse-v3", "maze-medium-diverse-v4", "maze-medium-play-v4", "maze-large-play-v5"] {
             let spec = try EnvRegistry.spec(id.hasPrefix("maze-medium") ? "maze-medium" : "maze-large")
             let layout = try #require(Maze.layout(for: spec.id))
             let d = try DatasetGenerator.generate(try DatasetCatalog.entry(id), size: 4000, seed: 1, workers: 2, provider: provider)
@@ -110,7 +110,7 @@ struct DatasetGenerationTests {
                     let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
                     #expect(!(s == layout.start && layout.shortestPathPasses(from: s, to: g, via: layout.goal)), "\(id): no leg from S to or through G")
                 }
-                if id.hasSuffix("v4") {
+                if id.hasSuffix("v4") || id.hasSuffix("v5") {
                     let s = layout.cell(containing: SIMD2(d.observations[9 * start], d.observations[9 * start + 1]))
                     let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
                     #expect(!pocket.contains(s), "\(id): legs start outside G's pocket")
@@ -126,6 +126,42 @@ struct DatasetGenerationTests {
                 #expect((1...15).contains(legsToG), "\(id): \(legsToG) of \(legs) legs go to G")
             }
         }
+    }
+
+    @Test("v5 maze legs start anywhere in their cell at any heading and drive through the goal; v4's start centred and brake")
+    func mazeDriveLegs() throws {
+        let layout = try #require(Maze.layout(for: "maze-medium"))
+        var arrivalSpeed: [String: Double] = [:]
+        for id in ["maze-medium-diverse-v4", "maze-medium-diverse-v5"] {
+            let d = try DatasetGenerator.generate(try DatasetCatalog.entry(id), size: 4000, seed: 1, workers: 2, provider: provider)
+            let episode = try #require(d.infos["episode"]?.values), goal = try #require(d.infos["goal"]?.values)
+            let next = try #require(d.nextObservations), o = d.observations
+            var offsets: [Float] = [], quadrants = Set<Int>(), speeds: [Double] = []
+            var start = 0
+            for i in 0..<d.count where i == d.count - 1 || episode[i + 1] != episode[i] {
+                let p = SIMD2(o[9 * start], o[9 * start + 1])
+                let off = p - layout.center(of: layout.cell(containing: p))
+                offsets += [abs(off.x), abs(off.y)]
+                let heading = atan2f(o[9 * start + 3], o[9 * start + 2])
+                quadrants.insert(Int(((heading + .pi) / (.pi / 2)).rounded(.down)) % 4)
+                let dx = next[9 * i] - goal[2 * i], dy = next[9 * i + 1] - goal[2 * i + 1]
+                if (dx * dx + dy * dy).squareRoot() <= 0.5 {
+                    // Forward speed on arrival: velocity along the heading.
+                    speeds.append(Double(next[9 * i + 2] * next[9 * i + 4] + next[9 * i + 3] * next[9 * i + 5]))
+                }
+                start = i + 1
+            }
+            #expect(speeds.count >= 10, "\(id): \(speeds.count) arrivals")
+            arrivalSpeed[id] = speeds.reduce(0, +) / Double(max(speeds.count, 1))
+            if id.hasSuffix("v5") {
+                #expect(offsets.allSatisfy { $0 <= 1 } && offsets.max()! > 0.8, "\(id): starts spread ±1 m, largest \(offsets.max()!)")
+                #expect(quadrants.count == 4, "\(id): start headings in \(quadrants.count) quadrants")
+            } else {
+                #expect(offsets.allSatisfy { $0 <= 0.1 } && quadrants.count <= 2, "\(id): starts at the centre facing +x")
+            }
+        }
+        let braking = try #require(arrivalSpeed["maze-medium-diverse-v4"]), driving = try #require(arrivalSpeed["maze-medium-diverse-v5"])
+        #expect(driving > 0.7 && braking < 0.65, "mean arrival speed: v5 \(driving) m/s, v4 \(braking) m/s")
     }
 
     @Test("evaluate --start-cell: maze episodes start in the given cell; non-mazes and walls are refused")
