@@ -158,8 +158,9 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         case mazePlayPocket = "maze-play-pocket"
         /// The legs of `maze-diverse-pocket`, each started anywhere in its start cell (±1 m on
         /// each axis) at any heading, and driven through the goal without braking (the v5 maze
-        /// data). The data then cover every pose and wall contact of a cell, and the speed near
-        /// the goal does not fall to a crawl that a learned policy stalls in (results/mazes-v5.md).
+        /// data). The data then cover every position and heading in a cell, up to 0.5 m from its
+        /// walls, and the speed near the goal does not fall to a crawl that a learned policy
+        /// stalls in (results/mazes-v5.md).
         case mazeDiverseDrive = "maze-diverse-drive"
         /// The legs of `maze-play-pocket`, started and driven as `maze-diverse-drive`'s.
         case mazePlayDrive = "maze-play-drive"
