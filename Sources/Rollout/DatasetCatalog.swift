@@ -83,22 +83,17 @@ public enum DatasetCatalog {
             "legs between \(cells) outside G's pocket, 10 % of them to G (never from S)"
                 + (drive ? "; started anywhere in the cell at any heading, driven through the goal" : "")
         }
-        let mazes: [(String, String, [(Int, String, String)])] = [
+        var mazes: [(String, String, [(Int, String, String)])] = [
             ("maze-umaze", "umaze", [(3, "umaze", "fixed goal from a fixed start")]),
             ("maze-umaze", "umaze-diverse", [(3, "diverse", "legs between random cells")]),
-            ("maze-medium", "medium-play", [(3, "play", "legs between hand-picked cells, none from S through G"),
-                                            (4, "play-pocket", pocket("hand-picked cells")),
-                                            (mazeVersion, "play-drive", pocket("hand-picked cells", drive: true))]),
-            ("maze-medium", "medium-diverse", [(3, "diverse", "legs between random cells"),
-                                               (4, "diverse-pocket", pocket("random cells")),
-                                               (mazeVersion, "diverse-drive", pocket("random cells", drive: true))]),
-            ("maze-large", "large-play", [(3, "play", "legs between hand-picked cells, none from S through G"),
-                                          (4, "play-pocket", pocket("hand-picked cells")),
-                                          (mazeVersion, "play-drive", pocket("hand-picked cells", drive: true))]),
-            ("maze-large", "large-diverse", [(3, "diverse", "legs between random cells"),
-                                             (4, "diverse-pocket", pocket("random cells")),
-                                             (mazeVersion, "diverse-drive", pocket("random cells", drive: true))]),
         ]
+        for size in ["medium", "large"] {
+            for (kind, cells, v3) in [("play", "hand-picked cells", "legs between hand-picked cells, none from S through G"),
+                                      ("diverse", "random cells", "legs between random cells")] {
+                mazes.append(("maze-\(size)", "\(size)-\(kind)", [(3, kind, v3), (4, "\(kind)-pocket", pocket(cells)),
+                                                                (mazeVersion, "\(kind)-drive", pocket(cells, drive: true))]))
+            }
+        }
         // v3: maze env v2's 0.25 s steps (paths take 2.5x fewer steps), play and diverse data in
         // legs cut on arrival, planner noise 0.5, no play leg from S to or through G
         // (results/mazes-v3.md). v2 rewarded the evaluation goal as D4RL's antmaze data do (v1
