@@ -106,7 +106,7 @@ public enum DatasetCatalog {
         // from S to G is one corridor) and stays v3.
         // v5 (results/mazes-v5.md): v4's legs all started at a cell centre facing +x and braked
         // within 1.2 m of their goal, so learned policies met poses the data never had (touching
-        // a wall, facing back) and crawled near G; IQL reached G from S on none of v4's files.
+        // a wall, facing back) and crawled near G; IQL scored 0 on two of the three v4 files probed.
         // v5 starts each leg anywhere in its cell at any heading and drives through the goal.
         for (env, variant, versions) in mazes {
             for (k, (v, behaviour, summary)) in versions.enumerated() {
