@@ -164,6 +164,14 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         case mazeDiverseDrive = "maze-diverse-drive"
         /// The legs of `maze-play-pocket`, started and driven as `maze-diverse-drive`'s.
         case mazePlayDrive = "maze-play-drive"
+        /// `maze-diverse-drive`, with half the legs to G started in a random cell of G's pocket
+        /// other than G, and every start anywhere in its cell up to touching a wall
+        /// (``wideStartNoise``): the v6 maze data. On v5 a learned policy that reached G's cell
+        /// pinned itself in a corner or against a wall the data never held, since no leg started
+        /// there or passed through the pocket from inside it (results/mazes-v6.md).
+        case mazeDiverseWide = "maze-diverse-wide"
+        /// The legs of `maze-play-pocket`, started and driven as `maze-diverse-wide`'s.
+        case mazePlayWide = "maze-play-wide"
         /// The four target subtasks in order.
         case kitchenComplete = "kitchen-complete"
         /// Random orders of random object subsets; about half contain every target.
@@ -175,8 +183,8 @@ public final class ScriptedBatchPolicy: BatchPolicy {
             switch self {
             case .planner: return spec.domain != .locomotion
             case .mazeUmaze, .mazePlay, .mazeDiverse: return spec.domain == .maze
-            case .mazeDiversePocket, .mazeDiverseDrive: return !(Maze.layout(for: spec.id)?.goalPocket.isEmpty ?? true)
-            case .mazePlayPocket, .mazePlayDrive: return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
+            case .mazeDiversePocket, .mazeDiverseDrive, .mazeDiverseWide: return !(Maze.layout(for: spec.id)?.goalPocket.isEmpty ?? true)
+            case .mazePlayPocket, .mazePlayDrive, .mazePlayWide: return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
             case .kitchenComplete, .kitchenPartial, .kitchenMixed: return spec.domain == .manipulation
             }
         }
@@ -194,6 +202,12 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         let pocket = layout.goalPocket
         return layout.freeCells.filter { !pocket.contains($0) }
     }()
+    /// The cells of G's pocket other than G, in row-major order, computed once: the wide
+    /// modes' other starts of legs to G.
+    lazy var innerPocket: [MazeCell] = {
+        guard let layout = Maze.layout(for: spec.id) else { return [] }
+        return layout.goalPocket.filter { $0 != layout.goal }.sorted { ($0.row, $0.col) < ($1.row, $1.col) }
+    }()
     /// The maze's v4 play legs (``MazeLayout/pocketPlayLegs``), computed once.
     lazy var pocketPlayLegs: (outside: [MazeLeg], toGoal: [MazeLeg]) = Maze.layout(for: spec.id)?.pocketPlayLegs ?? ([], [])
     /// Share of the pocket and drive modes' legs that go to G.
@@ -201,6 +215,9 @@ public final class ScriptedBatchPolicy: BatchPolicy {
     /// Half-width (m) of the drive modes' uniform start noise on each axis: the rover (radius
     /// 0.5 m) starts anywhere in its 4 m cell short of touching a wall.
     public static let driveStartNoise: Float = 1.0
+    /// Half-width (m) of the wide modes' start noise: up to 0.01 m from touching a wall, so the
+    /// data hold the wall and corner poses a learned policy drives into.
+    public static let wideStartNoise: Float = 1.49
     public var name: String { mode.rawValue }
     public var observationDimension: Int { spec.observationDimension }
     public var actionDimension: Int { spec.actionDimension }
@@ -230,21 +247,23 @@ public final class ScriptedBatchPolicy: BatchPolicy {
                 let goal = free[Int(g.next() % UInt64(free.count))]
                 let starts = free.filter { $0 != goal }
                 options = Self.leg(from: starts[Int(g.next() % UInt64(starts.count))], to: goal)
-            case .mazePlayPocket, .mazePlayDrive:
-                let legs = Self.drawsGoalLeg(&g) ? pocketPlayLegs.toGoal : pocketPlayLegs.outside
+            case .mazePlayPocket, .mazePlayDrive, .mazePlayWide:
+                let toGoal = Self.drawsGoalLeg(&g)
+                let legs = toGoal ? pocketPlayLegs.toGoal : pocketPlayLegs.outside
                 let leg = legs[Int(g.next() % UInt64(legs.count))]
-                options = Self.leg(from: leg.start, to: leg.goal)
-            case .mazeDiversePocket, .mazeDiverseDrive:
+                options = Self.leg(from: widened(leg.start, toGoal: toGoal, &g), to: leg.goal)
+            case .mazeDiversePocket, .mazeDiverseDrive, .mazeDiverseWide:
                 let cells = outsidePocket
                 let toGoal = Self.drawsGoalLeg(&g)
                 let goal = toGoal ? layout.goal : cells[Int(g.next() % UInt64(cells.count))]
                 let starts = cells.filter { $0 != goal && !(toGoal && $0 == layout.start) }
-                options = Self.leg(from: starts[Int(g.next() % UInt64(starts.count))], to: goal)
+                options = Self.leg(from: widened(starts[Int(g.next() % UInt64(starts.count))], toGoal: toGoal, &g), to: goal)
             default: break
             }
-            let drives = mode == .mazeDiverseDrive || mode == .mazePlayDrive
+            let wide = mode == .mazeDiverseWide || mode == .mazePlayWide
+            let drives = wide || mode == .mazeDiverseDrive || mode == .mazePlayDrive
             if drives {
-                options.startNoise = Self.driveStartNoise
+                options.startNoise = wide ? Self.wideStartNoise : Self.driveStartNoise
                 options.startHeadingNoise = .pi
             }
             maze.options = options
@@ -285,6 +304,13 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         var o = MazeOptions(goalCell: goal, startCell: start, terminateOnSuccess: false)
         o.truncateOnSuccess = true
         return o
+    }
+
+    /// A leg's start cell, moved for half the wide modes' legs to G to a random cell of G's
+    /// pocket other than G (``innerPocket``); unchanged in every other mode and leg.
+    func widened(_ start: MazeCell, toGoal: Bool, _ g: inout SeededRNG) -> MazeCell {
+        guard toGoal, mode == .mazeDiverseWide || mode == .mazePlayWide, !innerPocket.isEmpty, g.next() % 2 == 0 else { return start }
+        return innerPocket[Int(g.next() % UInt64(innerPocket.count))]
     }
 
     /// Whether a pocket mode's next leg goes to G (probability ``pocketGoalShare``).

@@ -19,7 +19,7 @@ func arrayFingerprint(_ d: D4RLDataset) -> String {
 struct DatasetBytesTests {
     /// Fingerprints of 3,000-transition datasets (seed 0), recorded when the generators moved onto
     /// one RNG module and one episode runner, and equal to those of the files the code wrote
-    /// before (hashed independently with h5py; the v4 and v5 mazes' recorded from the generator
+    /// before (hashed independently with h5py; the v4, v5 and v6 mazes' recorded from the generator
     /// when they were made); a change of any of them changes the data and needs a new dataset
     /// version.
     static let golden: [(String, String)] = [
@@ -31,6 +31,8 @@ struct DatasetBytesTests {
         ("maze-large-play-v4", "c7e65182065c142bc5bc71f7c67e57e8c1972ddaa9760c6e11244c18637a0a51"),
         ("maze-medium-play-v5", "07b496d9900d5fdb748604ffc0edaecab98baf721494cee58d6f5406b8336e48"),
         ("maze-large-diverse-v5", "58beeb396a93a934f5983a43453dca6213611b9b2a7361d32f7f2c5a4d104a53"),
+        ("maze-medium-play-v6", "239728fcc99d758611efdf591f6fdb30683b6e16bf2c78c8093341eb7aa156a6"),
+        ("maze-large-diverse-v6", "dfec7e4db4127010954b6ec47ec58431a48be16e75893273e94ada748a3154fa"),
         ("kitchen-mixed-v1", "05bf5882664e30c2b9c7e385192f7ebdd6bc2fe03dee34a332810651558e37c0"),
     ]
 

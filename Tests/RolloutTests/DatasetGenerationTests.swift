@@ -88,7 +88,7 @@ struct DatasetGenerationTests {
 
     @Test("play and diverse maze legs end (truncated) on arrival at the commanded goal; no play leg from S goes to or through G")
     func mazeLegs() throws {
-        for id in ["maze-medium-play-v3", "maze-large-diverse-v3", "maze-medium-diverse-v4", "maze-medium-play-v4", "maze-large-play-v5"] {
+        for id in ["maze-medium-play-v3", "maze-large-diverse-v3", "maze-medium-diverse-v4", "maze-medium-play-v4", "maze-large-play-v5", "maze-medium-diverse-v6"] {
             let spec = try EnvRegistry.spec(id.hasPrefix("maze-medium") ? "maze-medium" : "maze-large")
             let layout = try #require(Maze.layout(for: spec.id))
             let d = try DatasetGenerator.generate(try DatasetCatalog.entry(id), size: 4000, seed: 1, workers: 2, provider: provider)
@@ -110,10 +110,11 @@ struct DatasetGenerationTests {
                     let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
                     #expect(!(s == layout.start && layout.shortestPathPasses(from: s, to: g, via: layout.goal)), "\(id): no leg from S to or through G")
                 }
-                if id.hasSuffix("v4") || id.hasSuffix("v5") {
+                if !id.hasSuffix("v3") {
                     let s = layout.cell(containing: SIMD2(d.observations[9 * start], d.observations[9 * start + 1]))
                     let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
-                    #expect(!pocket.contains(s), "\(id): legs start outside G's pocket")
+                    // v6 starts half its legs to G inside the pocket (``mazeWideLegs``).
+                    #expect(!pocket.contains(s) || (id.hasSuffix("v6") && g == layout.goal && s != g), "\(id): legs start outside G's pocket")
                     #expect(g == layout.goal ? s != layout.start : !pocket.contains(g), "\(id): goals are G (never from S) or outside the pocket")
                     if g == layout.goal { legsToG += 1 }
                     legs += 1
@@ -162,6 +163,39 @@ struct DatasetGenerationTests {
         }
         let braking = try #require(arrivalSpeed["maze-medium-diverse-v4"]), driving = try #require(arrivalSpeed["maze-medium-diverse-v5"])
         #expect(driving > 0.7 && braking < 0.65, "mean arrival speed: v5 \(driving) m/s, v4 \(braking) m/s")
+    }
+
+    @Test("v6 maze legs: half the legs to G start inside G's pocket, and starts reach the walls")
+    func mazeWideLegs() throws {
+        for id in ["maze-medium-play-v6", "maze-large-diverse-v6"] {
+            let layout = try #require(Maze.layout(for: id.hasPrefix("maze-medium") ? "maze-medium" : "maze-large"))
+            let pocket = layout.goalPocket
+            #expect(pocket.count >= 3, "\(id): the pocket has cells besides G")
+            let d = try DatasetGenerator.generate(try DatasetCatalog.entry(id), size: 40_000, seed: 1, workers: 2, provider: provider)
+            let episode = try #require(d.infos["episode"]?.values), goal = try #require(d.infos["goal"]?.values)
+            let o = d.observations
+            var toG = 0, toGFromPocket = 0, largest: Float = 0, pocketStartCells = Set<MazeCell>()
+            var start = 0
+            for i in 0..<d.count where i == d.count - 1 || episode[i + 1] != episode[i] {
+                let p = SIMD2(o[9 * start], o[9 * start + 1])
+                let s = layout.cell(containing: p)
+                let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
+                let off = p - layout.center(of: s)
+                largest = max(largest, abs(off.x), abs(off.y))
+                if g == layout.goal {
+                    toG += 1
+                    if pocket.contains(s) { toGFromPocket += 1; pocketStartCells.insert(s) }
+                }
+                start = i + 1
+            }
+            // A rover of radius 0.5 m in a 4 m cell touches a wall at 1.5 m from the centre.
+            #expect(largest <= 1.49 + 1e-4 && largest > 1.4, "\(id): starts reach \(largest) m from the cell centre")
+            // About 50 legs go to G (54 and 45 with seed 1), half of them from the pocket (27, 22): a
+            // share outside 0.25...0.75 of 45 legs has probability about 0.001 for a fair coin.
+            #expect(toG >= 20 && Double(toGFromPocket) / Double(toG) > 0.25 && Double(toGFromPocket) / Double(toG) < 0.75,
+                    "\(id): \(toGFromPocket) of \(toG) legs to G start inside the pocket")
+            #expect(!pocketStartCells.contains(layout.goal) && pocketStartCells.count >= 2, "\(id): pocket starts in \(pocketStartCells)")
+        }
     }
 
     @Test("evaluate --start-cell: maze episodes start in the given cell; non-mazes and walls are refused")
