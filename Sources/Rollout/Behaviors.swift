@@ -172,6 +172,14 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         case mazeDiverseWide = "maze-diverse-wide"
         /// The legs of `maze-play-pocket`, started and driven as `maze-diverse-wide`'s.
         case mazePlayWide = "maze-play-wide"
+        /// `maze-diverse-wide`, with half of the legs to G that start inside the pocket started
+        /// in G's own cell (a quarter of all legs to G), anywhere up to its walls: the v7 maze
+        /// data. On v6 learned policies reached G's cell, missed the noised goal point, drove on
+        /// into a wall of the cell and stayed there, a pose no v6 leg holds (legs end on arrival,
+        /// and none started in G's cell) (results/mazes-v7.md).
+        case mazeDiverseCover = "maze-diverse-cover"
+        /// The legs of `maze-play-pocket`, started and driven as `maze-diverse-cover`'s.
+        case mazePlayCover = "maze-play-cover"
         /// The four target subtasks in order.
         case kitchenComplete = "kitchen-complete"
         /// Random orders of random object subsets; about half contain every target.
@@ -183,11 +191,19 @@ public final class ScriptedBatchPolicy: BatchPolicy {
             switch self {
             case .planner: return spec.domain != .locomotion
             case .mazeUmaze, .mazePlay, .mazeDiverse: return spec.domain == .maze
-            case .mazeDiversePocket, .mazeDiverseDrive, .mazeDiverseWide: return !(Maze.layout(for: spec.id)?.goalPocket.isEmpty ?? true)
-            case .mazePlayPocket, .mazePlayDrive, .mazePlayWide: return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
+            case .mazeDiversePocket, .mazeDiverseDrive, .mazeDiverseWide, .mazeDiverseCover:
+                return !(Maze.layout(for: spec.id)?.goalPocket.isEmpty ?? true)
+            case .mazePlayPocket, .mazePlayDrive, .mazePlayWide, .mazePlayCover: return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
             case .kitchenComplete, .kitchenPartial, .kitchenMixed: return spec.domain == .manipulation
             }
         }
+
+        /// Whether legs start anywhere in their cell at any heading and drive through the goal (v5 on).
+        var drives: Bool { startsWide || self == .mazeDiverseDrive || self == .mazePlayDrive }
+        /// Whether starts reach the walls and half the legs to G start inside the pocket (v6 on).
+        var startsWide: Bool { coversGoalCell || self == .mazeDiverseWide || self == .mazePlayWide }
+        /// Whether half of the pocket starts are in G's own cell (v7).
+        var coversGoalCell: Bool { self == .mazeDiverseCover || self == .mazePlayCover }
     }
 
     public let spec: EnvSpec
@@ -247,12 +263,12 @@ public final class ScriptedBatchPolicy: BatchPolicy {
                 let goal = free[Int(g.next() % UInt64(free.count))]
                 let starts = free.filter { $0 != goal }
                 options = Self.leg(from: starts[Int(g.next() % UInt64(starts.count))], to: goal)
-            case .mazePlayPocket, .mazePlayDrive, .mazePlayWide:
+            case .mazePlayPocket, .mazePlayDrive, .mazePlayWide, .mazePlayCover:
                 let toGoal = Self.drawsGoalLeg(&g)
                 let legs = toGoal ? pocketPlayLegs.toGoal : pocketPlayLegs.outside
                 let leg = legs[Int(g.next() % UInt64(legs.count))]
                 options = Self.leg(from: widened(leg.start, toGoal: toGoal, &g), to: leg.goal)
-            case .mazeDiversePocket, .mazeDiverseDrive, .mazeDiverseWide:
+            case .mazeDiversePocket, .mazeDiverseDrive, .mazeDiverseWide, .mazeDiverseCover:
                 let cells = outsidePocket
                 let toGoal = Self.drawsGoalLeg(&g)
                 let goal = toGoal ? layout.goal : cells[Int(g.next() % UInt64(cells.count))]
@@ -260,15 +276,13 @@ public final class ScriptedBatchPolicy: BatchPolicy {
                 options = Self.leg(from: widened(starts[Int(g.next() % UInt64(starts.count))], toGoal: toGoal, &g), to: goal)
             default: break
             }
-            let wide = mode == .mazeDiverseWide || mode == .mazePlayWide
-            let drives = wide || mode == .mazeDiverseDrive || mode == .mazePlayDrive
-            if drives {
-                options.startNoise = wide ? Self.wideStartNoise : Self.driveStartNoise
+            if mode.drives {
+                options.startNoise = mode.startsWide ? Self.wideStartNoise : Self.driveStartNoise
                 options.startHeadingNoise = .pi
             }
             maze.options = options
             let planner = MazePlanner(layout: layout, goalCell: options.goalCell ?? layout.goal, noise: noise)
-            planner.brakesAtGoal = !drives
+            planner.brakesAtGoal = !mode.drives
             controllers[lane] = planner
         } else if bare is KitchenEnv {
             let all = KitchenObject.allCases
@@ -306,10 +320,12 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         return o
     }
 
-    /// A leg's start cell, moved for half the wide modes' legs to G to a random cell of G's
-    /// pocket other than G (``innerPocket``); unchanged in every other mode and leg.
+    /// A leg's start cell, moved for half the wide and cover modes' legs to G into G's pocket:
+    /// a random cell of it other than G (``innerPocket``), or in the cover modes, for half of
+    /// those legs, G's own cell; unchanged in every other mode and leg.
     func widened(_ start: MazeCell, toGoal: Bool, _ g: inout SeededRNG) -> MazeCell {
-        guard toGoal, mode == .mazeDiverseWide || mode == .mazePlayWide, !innerPocket.isEmpty, g.next() % 2 == 0 else { return start }
+        guard toGoal, mode.startsWide, !innerPocket.isEmpty, g.next() % 2 == 0 else { return start }
+        if mode.coversGoalCell, g.next() % 2 == 0, let goal = Maze.layout(for: spec.id)?.goal { return goal }
         return innerPocket[Int(g.next() % UInt64(innerPocket.count))]
     }
 

@@ -42,8 +42,8 @@ public enum DatasetCatalog {
     /// The medium and large maze datasets' version (v2: rewards at the evaluation goal; v3: maze
     /// env v2's 0.25 s steps; v4: legs rarely enter G's pocket; v5: random start poses, no
     /// braking at the goal; v6: starts up to the walls, and half the legs to G from inside G's
-    /// pocket). The umaze's stay v3.
-    public static let mazeVersion = 6
+    /// pocket; v7: half of those from G's own cell). The umaze's stay v3.
+    public static let mazeVersion = 7
     /// Envs whose medium-expert data (v3) pair the expert with the medium controller of an
     /// independent policy search (`independent_medium` in the behaviour file), as D4RL pairs
     /// policies of separate training runs.
@@ -80,9 +80,9 @@ public enum DatasetCatalog {
         }
         // (env, variant, [(version, behaviour, summary)], oldest first): the last version is
         // the current one; earlier ones stay generatable, listed as superseded.
-        func pocket(_ cells: String, drive: Bool = false, wide: Bool = false) -> String {
+        func pocket(_ cells: String, drive: Bool = false, wide: Bool = false, cover: Bool = false) -> String {
             "legs between \(cells) outside G's pocket, 10 % of them to G (never from S"
-                + (wide ? ", half from inside the pocket)" : ")")
+                + (cover ? ", a quarter from other pocket cells and a quarter from G's cell)" : wide ? ", half from inside the pocket)" : ")")
                 + (drive ? "; started anywhere in the cell\(wide ? " up to its walls" : "") at any heading, driven through the goal" : "")
         }
         var mazes: [(String, String, [(Int, String, String)])] = [
@@ -94,7 +94,8 @@ public enum DatasetCatalog {
                                       ("diverse", "random cells", "legs between random cells")] {
                 mazes.append(("maze-\(size)", "\(size)-\(kind)", [(3, kind, v3), (4, "\(kind)-pocket", pocket(cells)),
                                                                 (5, "\(kind)-drive", pocket(cells, drive: true)),
-                                                                (mazeVersion, "\(kind)-wide", pocket(cells, drive: true, wide: true))]))
+                                                                (6, "\(kind)-wide", pocket(cells, drive: true, wide: true)),
+                                                                (mazeVersion, "\(kind)-cover", pocket(cells, drive: true, wide: true, cover: true))]))
             }
         }
         // v3: maze env v2's 0.25 s steps (paths take 2.5x fewer steps), play and diverse data in
@@ -115,6 +116,9 @@ public enum DatasetCatalog {
         // no v5 leg held (pinned in a corner of G's cell, against a wall one cell short of the
         // junction). v6 starts every leg up to touching its cell's walls and half the legs to G
         // from inside the pocket; the flows at the junction, where BC and offline RL part, are v5's.
+        // v7 (results/mazes-v7.md): on v6, IQL's final policies reached G's cell, drove past the
+        // noised goal point into a wall of that cell and stayed there; v6 legs end on arrival and
+        // none starts in G's cell. v7 starts half of v6's pocket-started legs in G's cell.
         for (env, variant, versions) in mazes {
             for (k, (v, behaviour, summary)) in versions.enumerated() {
                 var entry = DatasetEntry(id: "maze-\(variant)-v\(v)", env: EnvID(rawValue: env), variant: variant,

@@ -19,7 +19,7 @@ func arrayFingerprint(_ d: D4RLDataset) -> String {
 struct DatasetBytesTests {
     /// Fingerprints of 3,000-transition datasets (seed 0), recorded when the generators moved onto
     /// one RNG module and one episode runner, and equal to those of the files the code wrote
-    /// before (hashed independently with h5py; the v4, v5 and v6 mazes' recorded from the generator
+    /// before (hashed independently with h5py; the v4 to v7 mazes' recorded from the generator
     /// when they were made); a change of any of them changes the data and needs a new dataset
     /// version.
     static let golden: [(String, String)] = [
@@ -33,6 +33,8 @@ struct DatasetBytesTests {
         ("maze-large-diverse-v5", "58beeb396a93a934f5983a43453dca6213611b9b2a7361d32f7f2c5a4d104a53"),
         ("maze-medium-play-v6", "239728fcc99d758611efdf591f6fdb30683b6e16bf2c78c8093341eb7aa156a6"),
         ("maze-large-diverse-v6", "dfec7e4db4127010954b6ec47ec58431a48be16e75893273e94ada748a3154fa"),
+        ("maze-medium-play-v7", "a03df9608f9672aff6bdf9a019d78c6d9709f08a59e969d65277b7d1507593b2"),
+        ("maze-large-diverse-v7", "66eff1a0301cf7a0d5958374918170bf2aac7dc23f99d56196a4cd91fb7626b0"),
         ("kitchen-mixed-v1", "05bf5882664e30c2b9c7e385192f7ebdd6bc2fe03dee34a332810651558e37c0"),
     ]
 

@@ -88,7 +88,7 @@ struct DatasetGenerationTests {
 
     @Test("play and diverse maze legs end (truncated) on arrival at the commanded goal; no play leg from S goes to or through G")
     func mazeLegs() throws {
-        for id in ["maze-medium-play-v3", "maze-large-diverse-v3", "maze-medium-diverse-v4", "maze-medium-play-v4", "maze-large-play-v5", "maze-medium-diverse-v6"] {
+        for id in ["maze-medium-play-v3", "maze-large-diverse-v3", "maze-medium-diverse-v4", "maze-medium-play-v4", "maze-large-play-v5", "maze-medium-diverse-v6", "maze-large-play-v7"] {
             let spec = try EnvRegistry.spec(id.hasPrefix("maze-medium") ? "maze-medium" : "maze-large")
             let layout = try #require(Maze.layout(for: spec.id))
             let d = try DatasetGenerator.generate(try DatasetCatalog.entry(id), size: 4000, seed: 1, workers: 2, provider: provider)
@@ -113,8 +113,9 @@ struct DatasetGenerationTests {
                 if !id.hasSuffix("v3") {
                     let s = layout.cell(containing: SIMD2(d.observations[9 * start], d.observations[9 * start + 1]))
                     let g = layout.cell(containing: SIMD2(goal[2 * start], goal[2 * start + 1]))
-                    // v6 starts half its legs to G inside the pocket (``mazeWideLegs``).
-                    #expect(!pocket.contains(s) || (id.hasSuffix("v6") && g == layout.goal && s != g), "\(id): legs start outside G's pocket")
+                    // v6 starts half its legs to G inside the pocket, v7 a quarter of them in G (``mazeWideLegs``).
+                    let pocketStart = (id.hasSuffix("v6") && s != g || id.hasSuffix("v7")) && g == layout.goal
+                    #expect(!pocket.contains(s) || pocketStart, "\(id): legs start outside G's pocket")
                     #expect(g == layout.goal ? s != layout.start : !pocket.contains(g), "\(id): goals are G (never from S) or outside the pocket")
                     if g == layout.goal { legsToG += 1 }
                     legs += 1
@@ -165,16 +166,16 @@ struct DatasetGenerationTests {
         #expect(driving > 0.7 && braking < 0.65, "mean arrival speed: v5 \(driving) m/s, v4 \(braking) m/s")
     }
 
-    @Test("v6 maze legs: half the legs to G start inside G's pocket, and starts reach the walls")
+    @Test("v6 and v7 maze legs: half the legs to G start inside G's pocket (v7: half of those in G's cell), and starts reach the walls")
     func mazeWideLegs() throws {
-        for id in ["maze-medium-play-v6", "maze-large-diverse-v6"] {
+        for id in ["maze-medium-play-v6", "maze-large-diverse-v6", "maze-medium-play-v7", "maze-large-diverse-v7"] {
             let layout = try #require(Maze.layout(for: id.hasPrefix("maze-medium") ? "maze-medium" : "maze-large"))
             let pocket = layout.goalPocket
             #expect(pocket.count >= 3, "\(id): the pocket has cells besides G")
             let d = try DatasetGenerator.generate(try DatasetCatalog.entry(id), size: 40_000, seed: 1, workers: 2, provider: provider)
             let episode = try #require(d.infos["episode"]?.values), goal = try #require(d.infos["goal"]?.values)
             let o = d.observations
-            var toG = 0, toGFromPocket = 0, largest: Float = 0, pocketStartCells = Set<MazeCell>()
+            var toG = 0, toGFromPocket = 0, toGFromG = 0, largest: Float = 0, pocketStartCells = Set<MazeCell>()
             var start = 0
             for i in 0..<d.count where i == d.count - 1 || episode[i + 1] != episode[i] {
                 let p = SIMD2(o[9 * start], o[9 * start + 1])
@@ -185,6 +186,7 @@ struct DatasetGenerationTests {
                 if g == layout.goal {
                     toG += 1
                     if pocket.contains(s) { toGFromPocket += 1; pocketStartCells.insert(s) }
+                    if s == layout.goal { toGFromG += 1 }
                 }
                 start = i + 1
             }
@@ -194,7 +196,14 @@ struct DatasetGenerationTests {
             // share outside 0.25...0.75 of 45 legs has probability about 0.001 for a fair coin.
             #expect(toG >= 20 && Double(toGFromPocket) / Double(toG) > 0.25 && Double(toGFromPocket) / Double(toG) < 0.75,
                     "\(id): \(toGFromPocket) of \(toG) legs to G start inside the pocket")
-            #expect(!pocketStartCells.contains(layout.goal) && pocketStartCells.count >= 2, "\(id): pocket starts in \(pocketStartCells)")
+            #expect(pocketStartCells.subtracting([layout.goal]).count >= 2, "\(id): pocket starts in \(pocketStartCells)")
+            if id.hasSuffix("v7") {
+                // A quarter of the legs to G start in G's cell (13 of 54 and 11 of 45 with seed 1).
+                #expect(Double(toGFromG) / Double(toG) > 0.1 && Double(toGFromG) / Double(toG) < 0.4,
+                        "\(id): \(toGFromG) of \(toG) legs to G start in G's cell")
+            } else {
+                #expect(toGFromG == 0, "\(id): \(toGFromG) legs start in G's cell")
+            }
         }
     }
 
