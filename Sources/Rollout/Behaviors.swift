@@ -193,7 +193,8 @@ public final class ScriptedBatchPolicy: BatchPolicy {
             case .mazeUmaze, .mazePlay, .mazeDiverse: return spec.domain == .maze
             case .mazeDiversePocket, .mazeDiverseDrive, .mazeDiverseWide, .mazeDiverseCover:
                 return !(Maze.layout(for: spec.id)?.goalPocket.isEmpty ?? true)
-            case .mazePlayPocket, .mazePlayDrive, .mazePlayWide, .mazePlayCover: return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
+            case .mazePlayPocket, .mazePlayDrive, .mazePlayWide, .mazePlayCover:
+                return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
             case .kitchenComplete, .kitchenPartial, .kitchenMixed: return spec.domain == .manipulation
             }
         }
@@ -218,8 +219,8 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         let pocket = layout.goalPocket
         return layout.freeCells.filter { !pocket.contains($0) }
     }()
-    /// The cells of G's pocket other than G, in row-major order, computed once: the wide
-    /// modes' other starts of legs to G.
+    /// The cells of G's pocket other than G, in row-major order, computed once: where the wide
+    /// and cover modes start some of their legs to G (``widened(_:toGoal:_:)``).
     lazy var innerPocket: [MazeCell] = {
         guard let layout = Maze.layout(for: spec.id) else { return [] }
         return layout.goalPocket.filter { $0 != layout.goal }.sorted { ($0.row, $0.col) < ($1.row, $1.col) }
@@ -231,8 +232,8 @@ public final class ScriptedBatchPolicy: BatchPolicy {
     /// Half-width (m) of the drive modes' uniform start noise on each axis: the rover (radius
     /// 0.5 m) starts anywhere in its 4 m cell short of touching a wall.
     public static let driveStartNoise: Float = 1.0
-    /// Half-width (m) of the wide modes' start noise: up to 0.01 m from touching a wall, so the
-    /// data hold the wall and corner poses a learned policy drives into.
+    /// Half-width (m) of the wide and cover modes' start noise: up to 0.01 m from touching a
+    /// wall, so the data hold the wall and corner poses a learned policy drives into.
     public static let wideStartNoise: Float = 1.49
     public var name: String { mode.rawValue }
     public var observationDimension: Int { spec.observationDimension }
