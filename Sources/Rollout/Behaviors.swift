@@ -220,7 +220,7 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         return layout.freeCells.filter { !pocket.contains($0) }
     }()
     /// The cells of G's pocket other than G, in row-major order, computed once: where the wide
-    /// and cover modes start some of their legs to G (``widened(_:toGoal:_:)``).
+    /// and cover modes start some of their legs to G (``widened(_:toGoal:goal:_:)``).
     lazy var innerPocket: [MazeCell] = {
         guard let layout = Maze.layout(for: spec.id) else { return [] }
         return layout.goalPocket.filter { $0 != layout.goal }.sorted { ($0.row, $0.col) < ($1.row, $1.col) }
@@ -268,13 +268,13 @@ public final class ScriptedBatchPolicy: BatchPolicy {
                 let toGoal = Self.drawsGoalLeg(&g)
                 let legs = toGoal ? pocketPlayLegs.toGoal : pocketPlayLegs.outside
                 let leg = legs[Int(g.next() % UInt64(legs.count))]
-                options = Self.leg(from: widened(leg.start, toGoal: toGoal, &g), to: leg.goal)
+                options = Self.leg(from: widened(leg.start, toGoal: toGoal, goal: layout.goal, &g), to: leg.goal)
             case .mazeDiversePocket, .mazeDiverseDrive, .mazeDiverseWide, .mazeDiverseCover:
                 let cells = outsidePocket
                 let toGoal = Self.drawsGoalLeg(&g)
                 let goal = toGoal ? layout.goal : cells[Int(g.next() % UInt64(cells.count))]
                 let starts = cells.filter { $0 != goal && !(toGoal && $0 == layout.start) }
-                options = Self.leg(from: widened(starts[Int(g.next() % UInt64(starts.count))], toGoal: toGoal, &g), to: goal)
+                options = Self.leg(from: widened(starts[Int(g.next() % UInt64(starts.count))], toGoal: toGoal, goal: layout.goal, &g), to: goal)
             default: break
             }
             if mode.drives {
@@ -324,9 +324,9 @@ public final class ScriptedBatchPolicy: BatchPolicy {
     /// A leg's start cell, moved for half the wide and cover modes' legs to G into G's pocket:
     /// a random cell of it other than G (``innerPocket``), or in the cover modes, for half of
     /// those legs, G's own cell; unchanged in every other mode and leg.
-    func widened(_ start: MazeCell, toGoal: Bool, _ g: inout SeededRNG) -> MazeCell {
+    func widened(_ start: MazeCell, toGoal: Bool, goal: MazeCell, _ g: inout SeededRNG) -> MazeCell {
         guard toGoal, mode.startsWide, !innerPocket.isEmpty, g.next() % 2 == 0 else { return start }
-        if mode.coversGoalCell, g.next() % 2 == 0, let goal = Maze.layout(for: spec.id)?.goal { return goal }
+        if mode.coversGoalCell, g.next() % 2 == 0 { return goal }
         return innerPocket[Int(g.next() % UInt64(innerPocket.count))]
     }
 

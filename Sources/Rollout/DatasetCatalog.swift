@@ -80,10 +80,11 @@ public enum DatasetCatalog {
         }
         // (env, variant, [(version, behaviour, summary)], oldest first): the last version is
         // the current one; earlier ones stay generatable, listed as superseded.
-        func pocket(_ cells: String, drive: Bool = false, wide: Bool = false, cover: Bool = false) -> String {
+        // The pocket legs of maze data v4 and later; each version keeps the last one's changes.
+        func pocket(_ cells: String, _ v: Int) -> String {
             "legs between \(cells) outside G's pocket, 10 % of them to G (never from S"
-                + (cover ? ", a quarter from other pocket cells and a quarter from G's cell)" : wide ? ", half from inside the pocket)" : ")")
-                + (drive ? "; started anywhere in the cell\(wide ? " up to its walls" : "") at any heading, driven through the goal" : "")
+                + (v >= 7 ? ", a quarter from other pocket cells and a quarter from G's cell)" : v == 6 ? ", half from inside the pocket)" : ")")
+                + (v >= 5 ? "; started anywhere in the cell\(v >= 6 ? " up to its walls" : "") at any heading, driven through the goal" : "")
         }
         var mazes: [(String, String, [(Int, String, String)])] = [
             ("maze-umaze", "umaze", [(3, "umaze", "fixed goal from a fixed start")]),
@@ -92,10 +93,10 @@ public enum DatasetCatalog {
         for size in ["medium", "large"] {
             for (kind, cells, v3) in [("play", "hand-picked cells", "legs between hand-picked cells, none from S through G"),
                                       ("diverse", "random cells", "legs between random cells")] {
-                mazes.append(("maze-\(size)", "\(size)-\(kind)", [(3, kind, v3), (4, "\(kind)-pocket", pocket(cells)),
-                                                                (5, "\(kind)-drive", pocket(cells, drive: true)),
-                                                                (6, "\(kind)-wide", pocket(cells, drive: true, wide: true)),
-                                                                (mazeVersion, "\(kind)-cover", pocket(cells, drive: true, wide: true, cover: true))]))
+                // The collection mode of each pocket version (``ScriptedBatchPolicy/Mode``).
+                let modes = [4: "pocket", 5: "drive", 6: "wide", 7: "cover"]
+                mazes.append(("maze-\(size)", "\(size)-\(kind)", [(3, kind, v3)]
+                    + (4...mazeVersion).map { v in (v, "\(kind)-\(modes[v]!)", pocket(cells, v)) }))
             }
         }
         // v3: maze env v2's 0.25 s steps (paths take 2.5x fewer steps), play and diverse data in
