@@ -132,6 +132,24 @@ extension D4RLDataset {
         return spans
     }
 
+    /// The Monte-Carlo discounted return of every row: Σₖ γᵏ (scale · r₍ᵢ₊ₖ₎ + shift) to the
+    /// end of the row's episode (``episodes(maxEpisodeSteps:)``), the quantity a critic's
+    /// Q(sᵢ, aᵢ) estimates for the behaviour policy. Rows of truncated or incomplete episodes
+    /// stop at the last stored row, so they under-count what a bootstrapping critic sees there.
+    /// `scale` and `shift` are the learner's reward transform (`rewardScale`, `rewardShift`).
+    public func discountedReturns(gamma: Double, scale: Double = 1, shift: Double = 0,
+                                  maxEpisodeSteps: Int? = nil) -> [Double] {
+        var out = [Double](repeating: 0, count: count)
+        for e in episodes(maxEpisodeSteps: maxEpisodeSteps) {
+            var g = 0.0
+            for i in stride(from: e.start + e.length - 1, through: e.start, by: -1) {
+                g = scale * Double(rewards[i]) + shift + gamma * g
+                out[i] = g
+            }
+        }
+        return out
+    }
+
     /// Q-learning transitions with correct next states and bootstrap masks, avoiding the usual
     /// pitfalls of D4RL's `qlearning_dataset` (Fu et al. 2020, arXiv 2004.07219):
     /// 1. Next observations come from `next_observations` when the file has them; otherwise from
@@ -243,5 +261,17 @@ public struct Summary: Sendable, Equatable {
         let m = mean
         std = (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)).squareRoot()
         min = v.min()!; max = v.max()!
+    }
+
+    /// The `q`-quantiles of `v` (0 ≤ q ≤ 1) with linear interpolation between order statistics,
+    /// as numpy's default `percentile`; NaN for an empty list.
+    public static func quantiles(_ v: [Double], _ qs: [Double]) -> [Double] {
+        guard !v.isEmpty else { return qs.map { _ in .nan } }
+        let s = v.sorted()
+        return qs.map { q in
+            let pos = Swift.min(Swift.max(q, 0), 1) * Double(s.count - 1)
+            let lo = Int(pos.rounded(.down)), hi = Swift.min(lo + 1, s.count - 1)
+            return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+        }
     }
 }

@@ -73,6 +73,11 @@ struct DatasetCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Shapes, episodes, returns and the data's normalised score.")
         @Argument(help: "An HDF5 file in the D4RL layout.") var file: String
         @Option(help: "Environment id for scoring (default: the file's metadata/env_id).") var env: String?
+        @Option(help: "Discount of the Monte-Carlo return line (what a critic's mean Q estimates for the data).") var gamma = 0.99
+
+        func validate() throws {
+            guard gamma.isFinite && gamma >= 0 && gamma < 1 else { throw ValidationError("--gamma must be in [0, 1), got \(gamma)") }
+        }
 
         func run() throws {
             let (ds, spec) = try loadDatasetAndEnv(file, env: env)
@@ -91,6 +96,10 @@ struct DatasetCommand: ParsableCommand {
             print(String(format: "return             %.2f ± %.2f (min %.2f, max %.2f) over complete episodes", s.mean, s.std, s.min, s.max))
             let lengths = Summary(eps.map { Double($0.length) })
             print(String(format: "episode length     %.1f mean (min %.0f, max %.0f)", lengths.mean, lengths.min, lengths.max))
+            let g = ds.discountedReturns(gamma: gamma, maxEpisodeSteps: spec?.maxEpisodeSteps)
+            let q = Summary.quantiles(g, [0.1, 0.5, 0.9])
+            print(String(format: "discounted return  %.2f mean (p10 %.2f, p50 %.2f, p90 %.2f) per row, γ %g, to the episode's end",
+                         Summary(g).mean, q[0], q[1], q[2], gamma))
             if let spec {
                 let scores = datasetEpisodeScores(ds, spec: spec)
                 if !scores.isEmpty {

@@ -24,6 +24,7 @@ struct OFQLEval: ParsableCommand {
             TrainCommand.self,
             BenchCommand.self,
             ExpressivenessCommand.self,
+            CompareCommand.self,
         ]
     )
 

@@ -86,6 +86,20 @@ struct CLITests {
         #expect(r3.status != 0)
     }
 
+    @Test("compare refuses a --run without NAME=DIR, a folder without evaluations and a non-Markdown --out")
+    func compareBadInput() throws {
+        let r = try runCLI(["compare", "--run", "runs/a"])
+        #expect(r.status != 0 && r.stderr.contains("--run expects NAME=DIR, got 'runs/a'"), "\(r.stderr)")
+        let dir = makeTemporaryDirectory("compare")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r2 = try runCLI(["compare", "--run", "a=" + dir])
+        #expect(r2.status != 0 && r2.stderr.contains("no evaluations in \(dir)/eval.jsonl"), "\(r2.stderr)")
+        let r3 = try runCLI(["compare", "--run", "a=" + dir, "--out", dir + "/x.txt"])
+        #expect(r3.status != 0 && r3.stderr.contains("--out must name a Markdown file"), "\(r3.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.txt"))
+    }
+
     @Test("evaluate --trace writes one CSV row per step; episodes start in the --start-cell and end at the goal")
     func evaluateTrace() throws {
         let dir = makeTemporaryDirectory("trace")

@@ -239,3 +239,24 @@ func summary() {
     #expect(abs(s.std - 1.118033988749895) < 1e-12)
 
 }
+
+@Suite("Monte-Carlo discounted returns and quantiles")
+struct DiscountedReturnTests {
+    @Test("each row's return to its episode's end, under the learner's reward transform")
+    func discounted() {
+        // handMade(): episodes [1, 2, 3] (terminal), [4, 5] (timeout), [6, 7] (cut off).
+        // r' = 2r − 1 gives [1, 3, 5], [7, 9], [11, 13]; γ = 0.5 runs backwards inside each.
+        let g = handMade().discountedReturns(gamma: 0.5, scale: 2, shift: -1)
+        #expect(g == [3.75, 5.5, 5, 11.5, 9, 17.5, 13])
+        // γ = 0 is the transformed reward itself; no transform and γ → 1 is the reward-to-go.
+        #expect(handMade().discountedReturns(gamma: 0) == [1, 2, 3, 4, 5, 6, 7])
+        #expect(handMade().discountedReturns(gamma: 1) == [6, 5, 3, 9, 5, 13, 7])
+    }
+
+    @Test("quantiles interpolate between order statistics as numpy's percentile does")
+    func quantiles() {
+        #expect(Summary.quantiles([4, 1, 3, 2], [0, 0.1, 0.5, 1]) == [1, 1.3, 2.5, 4])
+        #expect(Summary.quantiles([7], [0.1, 0.9]) == [7, 7])
+        #expect(Summary.quantiles([], [0.5])[0].isNaN)
+    }
+}
