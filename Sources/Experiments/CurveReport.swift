@@ -23,8 +23,9 @@ public struct CurveReport {
         public var gamma: Double
         public var rewardScale: Double
         public var rewardShift: Double
-        /// Whether the learner has a critic whose mean Q is logged.
-        public var hasCritic: Bool { metrics.contains { $0["critic/q_mean"] != nil } }
+        /// Whether the learner has a critic: a logged mean Q or critic loss that is not always 0
+        /// (BC logs both as 0).
+        public var hasCritic: Bool { metrics.contains { ($0["critic/q_mean"] ?? 0) != 0 || ($0["critic/loss"] ?? 0) != 0 } }
         /// The last metrics row at or before `step`.
         public func metrics(at step: Int) -> [String: Double]? {
             metrics.last { ($0["step"] ?? .infinity) <= Double(step) }

@@ -29,10 +29,13 @@ struct CurveReportTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try writeRun(root + "/q", scores: [(5, 10), (10, 30), (15, 41), (20, 40)], q: [(4, 1), (5, 2), (10, 3), (15, 4), (20, 5)],
                      algo: "ofql", scale: 2, shift: -1)
-        try writeRun(root + "/b", scores: [(5, 20), (10, 21), (15, 35), (20, 22)], q: [], algo: "bc")
+        // BC logs mean Q and critic loss as 0: no critic columns for it.
+        try writeRun(root + "/b", scores: [(5, 20), (10, 21), (15, 35), (20, 22)], q: [(5, 0), (10, 0)], algo: "bc")
+        try "{\"step\":5,\"critic/q_mean\":0,\"critic/loss\":0}\n".write(toFile: root + "/b/metrics.jsonl", atomically: true, encoding: .utf8)
         let r = try CurveReport(title: "tiny", runs: [.init(name: "ofql", dir: root + "/q"), .init(name: "bc", dir: root + "/b")],
                                 dataset: tinyData(), datasetName: "tiny.hdf5", maxEpisodeSteps: nil)
         // r' = 2r − 1: [1, 1] and [3]; γ = 0.5: returns [1.5, 1] and [3]; mean 5.5 / 3.
+        #expect(r.runs.map(\.hasCritic) == [true, false])
         let refs = r.references()
         #expect(refs.count == 1)
         #expect(abs(refs[0].mean - 5.5 / 3) < 1e-12 && refs[0].p50 == 1.5 && abs(refs[0].p90 - 2.7) < 1e-12)
