@@ -86,6 +86,27 @@ public struct MazeLayout: Sendable, Equatable {
                  col: Int((p.x / cellSize).rounded(.toNearestOrAwayFromZero)) + start.col)
     }
 
+    /// Distance (m) from `p` along the unit direction `d` to the first wall cell, at most
+    /// `maxRange`; 0 when `p` lies inside a wall cell. A grid traversal that visits every cell
+    /// the ray crosses in order (Amanatides & Woo, "A Fast Voxel Traversal Algorithm", 1987).
+    public func rayDistance(from p: SIMD2<Float>, direction d: SIMD2<Float>, maxRange: Float) -> Float {
+        // Grid coordinates: cell (row, col) spans [col, col + 1) × [row, row + 1).
+        let gx = p.x / cellSize + Float(start.col) + 0.5, gy = p.y / cellSize + Float(start.row) + 0.5
+        var col = Int(gx.rounded(.down)), row = Int(gy.rounded(.down))
+        if isWall(MazeCell(row: row, col: col)) { return 0 }
+        let stepX = d.x > 0 ? 1 : -1, stepY = d.y > 0 ? 1 : -1
+        // Ray length per cell crossed along each axis, and to the first boundary on each axis.
+        let perX: Float = d.x == 0 ? .infinity : abs(cellSize / d.x), perY: Float = d.y == 0 ? .infinity : abs(cellSize / d.y)
+        var nextX: Float = d.x == 0 ? .infinity : (d.x > 0 ? Float(col + 1) - gx : gx - Float(col)) * perX
+        var nextY: Float = d.y == 0 ? .infinity : (d.y > 0 ? Float(row + 1) - gy : gy - Float(row)) * perY
+        while true {
+            let t: Float
+            if nextX < nextY { col += stepX; t = nextX; nextX += perX } else { row += stepY; t = nextY; nextY += perY }
+            if t >= maxRange { return maxRange }
+            if isWall(MazeCell(row: row, col: col)) { return t }
+        }
+    }
+
     /// Row-major index of a cell.
     @inlinable
     public func index(_ c: MazeCell) -> Int { c.row * width + c.col }

@@ -112,7 +112,7 @@ public final class MazePlanner {
 
     /// Array convenience for ``act(observation:action:rng:)``.
     public func act<G: RandomNumberGenerator>(_ observation: [Float], rng: inout G) -> [Float] {
-        precondition(observation.count == MazeEnv.observationDimension, "maze observations have 9 values")
+        precondition(observation.count == MazeEnv.observationDimension, "maze observations have \(MazeEnv.observationDimension) values")
         var a: [Float] = [0, 0]
         observation.withUnsafeBufferPointer { o in a.withUnsafeMutableBufferPointer { act(observation: o.baseAddress!, action: $0.baseAddress!, rng: &rng) } }
         return a

@@ -109,13 +109,13 @@ struct CLITests {
                             "--workers", "2", "--json", dir + "/report.json", "--trace", dir + "/trace.csv"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = try String(contentsOfFile: dir + "/trace.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
-        let observationColumns: [String] = (0..<9).map { "obs_\($0)" }, nextColumns: [String] = (0..<9).map { "next_obs_\($0)" }
+        let observationColumns: [String] = (0..<17).map { "obs_\($0)" }, nextColumns: [String] = (0..<17).map { "next_obs_\($0)" }
         let header: [String] = ["episode", "step"] + observationColumns + ["action_0", "action_1", "reward"] + nextColumns
         #expect(lines.first == header)
         let rows = Array(lines.dropFirst())
-        #expect(rows.allSatisfy { $0.count == 23 })
+        #expect(rows.allSatisfy { $0.count == 39 })
         // Each step's next observation is the following step's observation.
-        for i in 0..<(rows.count - 1) where rows[i + 1][0] == rows[i][0] { #expect(Array(rows[i][14...22]) == Array(rows[i + 1][2...10])) }
+        for i in 0..<(rows.count - 1) where rows[i + 1][0] == rows[i][0] { #expect(Array(rows[i][22...38]) == Array(rows[i + 1][2...18])) }
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))) as? [String: Any])
         let lengths = try #require(report["episodes"] as? [[String: Any]]).compactMap { $0["length"] as? Int }
         for e in 0..<3 {
@@ -124,9 +124,9 @@ struct CLITests {
             // Cell (4, 6) of the medium maze is centred at (20, 12) m from S; G (6, 6) at (20, 20).
             let x = Float(steps[0][2])!, y = Float(steps[0][3])!
             #expect(abs(x - 20) <= 2 && abs(y - 12) <= 2, "episode \(e) starts at (\(x), \(y))")
-            #expect(steps.last?[13] == "1.0" && steps.dropLast().allSatisfy { $0[13] == "0.0" }, "the goal's reward on the last step only")
+            #expect(steps.last?[21] == "1.0" && steps.dropLast().allSatisfy { $0[21] == "0.0" }, "the goal's reward on the last step only")
             let last = try #require(steps.last)
-            let gx: Float = Float(last[14])! - 20, gy: Float = Float(last[15])! - 20
+            let gx: Float = Float(last[22])! - 20, gy: Float = Float(last[23])! - 20
             let reach: Float = 0.5 + 0.25 * Float(2).squareRoot()
             #expect((gx * gx + gy * gy).squareRoot() <= reach, "the last next observation is at the (noised) goal point")
         }

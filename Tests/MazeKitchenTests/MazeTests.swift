@@ -1,3 +1,4 @@
+import Foundation
 import Randomness
 import Testing
 import Envs
@@ -89,6 +90,49 @@ struct MazeTests {
                 }
             }
         }
+    }
+
+    @Test("wall ranges: exact at S, 0 inside a wall, and equal to a fine march along random rays")
+    func rayDistances() {
+        let m = MazeLayout.medium
+        // S = (0, 0) in cell (1, 1); walls: column 0 (x < −2), row 0 (y < −2), (1, 3) from x = 6, (3, 1) from y = 6.
+        #expect(m.rayDistance(from: SIMD2(0, 0), direction: SIMD2(1, 0), maxRange: 10) == 6)
+        #expect(m.rayDistance(from: SIMD2(0, 0), direction: SIMD2(-1, 0), maxRange: 10) == 2)
+        #expect(m.rayDistance(from: SIMD2(0, 0), direction: SIMD2(0, 1), maxRange: 10) == 6)
+        #expect(m.rayDistance(from: SIMD2(0, 0), direction: SIMD2(0, -1), maxRange: 10) == 2)
+        #expect(m.rayDistance(from: SIMD2(0, 0), direction: SIMD2(1, 0), maxRange: 4) == 4)
+        #expect(m.rayDistance(from: SIMD2(-3, 0), direction: SIMD2(1, 0), maxRange: 4) == 0)
+        var rng = SeededRNG(seed: 7)
+        for layout in [MazeLayout.umaze, .medium, .large] {
+            let free = layout.freeCells
+            for _ in 0..<200 {
+                let c = layout.center(of: free[Int(rng.next() % UInt64(free.count))])
+                let p = c + SIMD2(Float.random(in: -1.9...1.9, using: &rng), Float.random(in: -1.9...1.9, using: &rng))
+                let a = Float.random(in: 0..<(2 * .pi), using: &rng), d = SIMD2(cosf(a), sinf(a))
+                var t: Float = 0
+                while t < 12 && !layout.isWall(layout.cell(containing: p + t * d)) { t += 0.001 }
+                let got = layout.rayDistance(from: p, direction: d, maxRange: 12)
+                #expect(abs(got - min(t, 12)) <= 0.002, "\(layout.name) from \(p) at \(a) rad: \(got) vs marched \(t)")
+            }
+        }
+    }
+
+    @Test("the observation's wall ranges read the rover's surroundings; touching a wall reads its radius")
+    func observedRanges() throws {
+        let env = MazeEnv(id: .mazeMedium, layout: .medium)
+        var o = [Float](repeating: 0, count: MazeEnv.observationDimension)
+        env.reset(seed: 3, observation: &o)
+        let p = env.position, h = env.heading
+        for k in 0..<MazeEnv.wallRays {
+            let a = h + Float(k) * .pi / 4
+            #expect(o[9 + k] == MazeLayout.medium.rayDistance(from: p, direction: SIMD2(cosf(a), sinf(a)), maxRange: MazeEnv.wallRange))
+        }
+        // Drive straight at the west wall (turn around first): the backward ray ends at ~0.5 m.
+        var action: [Float] = [-1, -1]
+        var last = o
+        for _ in 0..<40 { _ = try env.step(action: &action, observation: &last) }
+        #expect(abs(last[13] - 0.5) < 0.05, "backward range \(last[13]) at x = \(env.position.x)")
+        #expect((9..<17).allSatisfy { last[$0] >= 0 && last[$0] <= MazeEnv.wallRange })
     }
 
     @Test("same seed and actions give the same trajectory; other seeds differ")
