@@ -5,8 +5,8 @@ import Rollout
 /// Training runs side by side: the evaluation curve of each, the critic's diagnostics at every
 /// evaluation (mean Q, critic loss, share of clipped action dims, the flow/BC loss) and the
 /// data's Monte-Carlo discounted returns under each critic's own reward transform, the
-/// reference a mean Q should approach (arXiv 2508.13904 trains 1M steps; the stand-ins' budget
-/// is chosen from such curves). `ofql-eval compare` writes it as Markdown with an SVG beside it.
+/// reference a mean Q should approach (arXiv 2508.13904, App. B, trains 2M steps on MuJoCo and
+/// 1M on AntMaze and Kitchen; the stand-ins' budget is chosen from such curves). `ofql-eval compare` writes it as Markdown with an SVG beside it.
 public struct CurveReport {
     public struct Run: Sendable {
         public var name: String
@@ -38,8 +38,8 @@ public struct CurveReport {
     public var dataset: D4RLDataset?
     public var datasetName: String
     public var maxEpisodeSteps: Int?
-    /// A run is "within reach" of its final score from the first evaluation at most this far
-    /// below or above it.
+    /// Points from a run's final evaluation within which an earlier one counts as settled
+    /// (``settledStep(_:)``).
     public var tolerance = 5.0
 
     /// Reads every run; throws naming the folder when it holds no evaluations.
