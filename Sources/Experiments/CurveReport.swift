@@ -33,11 +33,16 @@ public struct CurveReport {
     }
 
     public var title: String
-    public var runs: [LoadedRun]
+    public let runs: [LoadedRun]
     /// The data the runs trained on, for the Monte-Carlo reference (nil: no reference).
-    public var dataset: D4RLDataset?
+    public let dataset: D4RLDataset?
     public var datasetName: String
-    public var maxEpisodeSteps: Int?
+    public let maxEpisodeSteps: Int?
+    /// The data's discounted returns under each distinct reward transform of the runs with a
+    /// critic, computed once here (the Markdown and the SVG both read them).
+    public private(set) var references: [Reference] = []
+    /// Every evaluation of every run carries a normalised score (else the reports use returns).
+    var scored: Bool { runs.allSatisfy { $0.evals.allSatisfy { $0.normalized_score_mean != nil } } }
     /// Points from a run's final evaluation within which an earlier one counts as settled
     /// (``settledStep(_:)``).
     public var tolerance = 5.0
@@ -68,6 +73,7 @@ public struct CurveReport {
             return LoadedRun(run: r, evals: evals.sorted { $0.step < $1.step }, metrics: RunReport.metrics(r.dir),
                              algo: algo, gamma: gamma, rewardScale: scale, rewardShift: shift)
         }
+        references = Self.references(runs: self.runs, dataset: dataset, maxEpisodeSteps: maxEpisodeSteps)
     }
 
     /// Mean and p10/p50/p90 of the data's discounted returns under one reward transform.
@@ -77,7 +83,7 @@ public struct CurveReport {
     }
 
     /// One reference per distinct (γ, scale, shift) among the runs with a critic.
-    public func references() -> [Reference] {
+    static func references(runs: [LoadedRun], dataset: D4RLDataset?, maxEpisodeSteps: Int?) -> [Reference] {
         guard let dataset else { return [] }
         var out: [Reference] = []
         for r in runs where r.hasCritic {
@@ -107,13 +113,12 @@ public struct CurveReport {
 
     public func markdown(svgName: String?, command: String?) -> String {
         var md = "## \(title)\n\n"
-        let scored = runs.allSatisfy { $0.evals.allSatisfy { $0.normalized_score_mean != nil } }
         let unit = scored ? "normalised score" : "return"
         md += "Data: `\(datasetName)`"
         if let dataset { md += ", \(dataset.count) rows" }
         md += ". Each run's \(unit) at each evaluation (mean over its episodes)"
         md += "; for the runs with a critic, the logged training metrics at that step.\n\n"
-        for ref in references() {
+        for ref in references {
             md += String(format: "Monte-Carlo discounted return of the data per row (γ %g, reward × %g %@ %g, to each episode's end): mean %.1f, p10 %.1f, p50 %.1f, p90 %.1f. ",
                          ref.gamma, ref.scale, ref.shift < 0 ? "−" : "+", abs(ref.shift), ref.mean, ref.p10, ref.p50, ref.p90)
             md += "A critic of the behaviour policy would settle near the mean; a policy that improves on the data sits above it, but a mean Q far above the p90 is extrapolation.\n\n"
@@ -158,7 +163,6 @@ public struct CurveReport {
     /// The evaluation curves and, when a run has a critic, mean Q against the data's mean
     /// discounted return, stacked in one SVG.
     public func svg() -> String {
-        let scored = runs.allSatisfy { $0.evals.allSatisfy { $0.normalized_score_mean != nil } }
         var charts = [SVGLineChart(title: "\(title): evaluation", xLabel: "gradient step", yLabel: scored ? "normalised score" : "return",
                                    series: runs.map { r in .init(name: r.run.name, points: r.evals.map { (Double($0.step), Self.score($0)) }) })]
         let critics = runs.filter(\.hasCritic)
@@ -170,7 +174,7 @@ public struct CurveReport {
                 })
             }
             let xMax = Double(runs.flatMap { $0.evals.map(\.step) }.max() ?? 1)
-            for (k, ref) in references().enumerated() {
+            for (k, ref) in references.enumerated() {
                 series.append(.init(name: "data MC mean" + (k > 0 ? " \(k + 1)" : ""), points: [(0, ref.mean), (xMax, ref.mean)]))
                 series.append(.init(name: "data MC p90" + (k > 0 ? " \(k + 1)" : ""), points: [(0, ref.p90), (xMax, ref.p90)]))
             }

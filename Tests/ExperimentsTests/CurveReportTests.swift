@@ -36,7 +36,7 @@ struct CurveReportTests {
                                 dataset: tinyData(), datasetName: "tiny.hdf5", maxEpisodeSteps: nil)
         // r' = 2r − 1: [1, 1] and [3]; γ = 0.5: returns [1.5, 1] and [3]; mean 5.5 / 3.
         #expect(r.runs.map(\.hasCritic) == [true, false])
-        let refs = r.references()
+        let refs = r.references
         #expect(refs.count == 1)
         #expect(abs(refs[0].mean - 5.5 / 3) < 1e-12 && refs[0].p50 == 1.5 && abs(refs[0].p90 - 2.7) < 1e-12)
         // OFQL settles at 15k (41 and 40); BC's 35 at 15k is 13 points off its final 22.
