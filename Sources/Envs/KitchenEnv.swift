@@ -350,6 +350,32 @@ public final class KitchenEnv: Environment {
 
 /// The registered kitchen spec.
 public enum Kitchen {
+    /// The kitchen-partial v2 behaviour's routines, one drawn per episode. D4RL's kitchen
+    /// demonstrations are a few task sequences repeated by the demonstrators (D4RL, arXiv 2004.07219;
+    /// the demonstrations of arXiv 1910.11956), and only some of kitchen-partial's perform the four targets.
+    /// Here one routine in four is the targets in order; the others share its first steps and
+    /// branch off at states the observation shows (which objects are done), so a learner that
+    /// weighs the branches by their returns can follow the targets where an imitator mixes
+    /// them. v1 drew a random order per episode, a choice the observation never shows: BC on
+    /// the complete routine alone scores 100, on v1's mixture 9–28.
+    public static let partialRoutines: [[KitchenObject]] = [
+        KitchenTargets.complete,
+        [.microwave, .kettle, .bottomBurner, .topBurner],
+        [.microwave, .hingeCabinet, .lightSwitch, .slideCabinet],
+        [.kettle, .bottomBurner, .lightSwitch, .hingeCabinet],
+    ]
+    /// The kitchen-mixed v2 behaviour's routines: each performs three of the four mixed targets
+    /// (microwave, kettle, bottom burner, light switch) and never all four, as D4RL's
+    /// kitchen-mixed. After microwave, kettle and bottom burner the first routine turns to the
+    /// hinge cabinet; the light switch follows the bottom burner in the last two, where the
+    /// microwave or the kettle is not done: completing all four takes stitching across them.
+    public static let mixedRoutines: [[KitchenObject]] = [
+        [.microwave, .kettle, .bottomBurner, .hingeCabinet],
+        [.microwave, .kettle, .topBurner, .lightSwitch],
+        [.kettle, .bottomBurner, .lightSwitch, .slideCabinet],
+        [.microwave, .bottomBurner, .lightSwitch, .slideCabinet],
+    ]
+
     /// The registered task: targets ``KitchenTargets/complete``.
     public static let spec = EnvSpec(
         id: .kitchen, version: 1, domain: .manipulation, observationDimension: KitchenEnv.observationDimension,

@@ -186,6 +186,12 @@ public final class ScriptedBatchPolicy: BatchPolicy {
         case kitchenPartial = "kitchen-partial"
         /// Random orders of object subsets that never contain all four mixed targets.
         case kitchenMixed = "kitchen-mixed"
+        /// One of four fixed routines per episode (``Kitchen/partialRoutines``), one of them the
+        /// four targets in D4RL's order: the kitchen-partial v2 data.
+        case kitchenPartialRoutines = "kitchen-partial-routines"
+        /// One of four fixed routines per episode (``Kitchen/mixedRoutines``), each with three
+        /// of the four mixed targets: the kitchen-mixed v2 data.
+        case kitchenMixedRoutines = "kitchen-mixed-routines"
 
         func applies(to spec: EnvSpec) -> Bool {
             switch self {
@@ -195,7 +201,8 @@ public final class ScriptedBatchPolicy: BatchPolicy {
                 return !(Maze.layout(for: spec.id)?.goalPocket.isEmpty ?? true)
             case .mazePlayPocket, .mazePlayDrive, .mazePlayWide, .mazePlayCover:
                 return !(Maze.layout(for: spec.id)?.pocketPlayGoals.isEmpty ?? true)
-            case .kitchenComplete, .kitchenPartial, .kitchenMixed: return spec.domain == .manipulation
+            case .kitchenComplete, .kitchenPartial, .kitchenMixed, .kitchenPartialRoutines, .kitchenMixedRoutines:
+                return spec.domain == .manipulation
             }
         }
 
@@ -304,6 +311,10 @@ public final class ScriptedBatchPolicy: BatchPolicy {
                 let dropped = KitchenTargets.mixed[Int(g.next() % 4)]
                 order = all.filter { $0 != dropped && (KitchenTargets.mixed.contains($0) || g.next() % 2 == 0) }
                 shuffle(&order, &g)
+            case .kitchenPartialRoutines:
+                order = Kitchen.partialRoutines[Int(g.next() % UInt64(Kitchen.partialRoutines.count))]
+            case .kitchenMixedRoutines:
+                order = Kitchen.mixedRoutines[Int(g.next() % UInt64(Kitchen.mixedRoutines.count))]
             case .planner where spec.id == Kitchen.mixedSpec.id:
                 order = KitchenTargets.mixed
             default:

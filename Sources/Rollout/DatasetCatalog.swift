@@ -45,6 +45,9 @@ public enum DatasetCatalog {
     /// pocket; v7: half of those from G's own cell; v8: v7's recipe on maze env v3, whose
     /// observations add wall ranges). The umaze's stay v3.
     public static let mazeVersion = 8
+    /// The kitchen-partial and kitchen-mixed datasets' version (v2: fixed routines instead of
+    /// random orders). kitchen-complete stays v1.
+    public static let kitchenVersion = 2
     /// Envs whose medium-expert data (v3) pair the expert with the medium controller of an
     /// independent policy search (`independent_medium` in the behaviour file), as D4RL pairs
     /// policies of separate training runs.
@@ -141,12 +144,20 @@ public enum DatasetCatalog {
         }
         // Rewards are the env's evaluation rewards (subtasks newly completed on the step), not
         // D4RL's Markovian relabelling; mixed data is scored on the mixed targets.
-        for (variant, size, summary) in [("complete", 4_000, "the 4 target subtasks in order"),
-                                         ("partial", 137_000, "varied sequences, some completing the targets"),
-                                         ("mixed", 137_000, "sequences that never complete all 4 targets")] {
-            entries.append(DatasetEntry(id: "kitchen-\(variant)-v\(version)", env: variant == "mixed" ? "kitchen-mixed" : "kitchen", variant: variant,
-                                        defaultSize: size, recipe: .behavior("kitchen-\(variant)"),
-                                        summary: "scripted subtask primitives + noise: \(summary)"))
+        // v2 (partial and mixed; results/kitchen-v2.md): v1 drew a random order per episode,
+        // which the observation never shows, and every learner scored far below the data; v2's
+        // episodes follow one of four fixed routines that branch at observable states
+        // (``Kitchen/partialRoutines``, ``Kitchen/mixedRoutines``).
+        for (variant, size, summary, v) in [("complete", 4_000, "the 4 target subtasks in order", version),
+                                            ("partial", 137_000, "four routines, one of them the 4 targets in order", kitchenVersion),
+                                            ("mixed", 137_000, "four routines with 3 of the 4 targets each", kitchenVersion),
+                                            ("partial", 137_000, "random orders of random subsets, half with every target", version),
+                                            ("mixed", 137_000, "random orders of subsets without all 4 targets", version)] {
+            let superseded = v < kitchenVersion && variant != "complete"
+            let entry = DatasetEntry(id: "kitchen-\(variant)-v\(v)", env: variant == "mixed" ? "kitchen-mixed" : "kitchen", variant: variant,
+                                     defaultSize: size, recipe: .behavior("kitchen-\(variant)\(v >= 2 ? "-routines" : "")"),
+                                     summary: (superseded ? "superseded by v\(kitchenVersion): " : "") + "scripted subtask primitives + noise: \(summary)")
+            if superseded { others.append(entry) } else { entries.append(entry) }
         }
         // The v3 recipe on walker2d, as an alternative to v1: the second search's own medium (40 %
         // of its much stronger expert) returned 2,364, so its iterate is chosen by absolute return

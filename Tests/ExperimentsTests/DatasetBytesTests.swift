@@ -47,6 +47,8 @@ struct DatasetBytesTests {
         ("maze-medium-play-v8", "6a279863224f2528b7a69042be00743380120451f0d9b1a0f61eb40522981db1"),
         ("maze-large-diverse-v8", "ba1eef3aeb559cb2235a11f12b53ec0f2975b4856d389f9bf81872f6ccdd669d"),
         ("kitchen-mixed-v1", "05bf5882664e30c2b9c7e385192f7ebdd6bc2fe03dee34a332810651558e37c0"),
+        ("kitchen-partial-v2", "5f3d7ea7a8594403f6f8a24afef73b2a1f8a53216d4aae337c91d4f3938b8860"),
+        ("kitchen-mixed-v2", "198bda201cc681b2c29b30c41f74590ee68d8c93940b7b2664c97b0ee468876f"),
     ]
 
     @Test("generated arrays match their recorded fingerprints", arguments: golden.map(\.0))

@@ -15,7 +15,7 @@ struct DatasetGenerationTests {
 
     @Test("the same id, size and seed give identical arrays with 1 and 4 workers")
     func workerInvariance() throws {
-        for id in ["hopper-medium-replay-v1", "maze-medium-diverse-v3", "kitchen-partial-v1"] {
+        for id in ["hopper-medium-replay-v1", "maze-medium-diverse-v3", "kitchen-partial-v2"] {
             let entry = try DatasetCatalog.entry(id)
             let a = try DatasetGenerator.generate(entry, size: 1500, seed: 5, workers: 1, provider: provider)
             let b = try DatasetGenerator.generate(entry, size: 1500, seed: 5, workers: 4, provider: provider)
@@ -268,6 +268,43 @@ struct DatasetGenerationTests {
         o.targetReturn = -1_000
         let c = try OnlineReplay.collect(spec: spec, options: o)
         #expect(c.reachedAt == 400 && c.records.reduce(0) { $0 + $1.rewards.count } == 400)
+    }
+
+    @Test("kitchen v2 episodes follow one of the fixed routines; mixed never completes all four targets",
+          arguments: [("kitchen-partial-v2", Kitchen.partialRoutines, KitchenTargets.complete),
+                      ("kitchen-mixed-v2", Kitchen.mixedRoutines, KitchenTargets.mixed)])
+    func kitchenRoutines(id: String, routines: [[KitchenObject]], targets: [KitchenObject]) throws {
+        let d = try DatasetGenerator.generate(try DatasetCatalog.entry(id), size: 12_000, seed: 0, workers: 2, provider: provider)
+        let w = KitchenEnv.observationDimension
+        var seen = Set<[KitchenObject]>()
+        var start = 0, episodes = 0
+        for i in 0..<d.count where d.terminals[i] || d.timeouts![i] {
+            // The order in which objects first reach their goal over this episode's rows.
+            var first: [(Int, KitchenObject)] = []
+            for o in KitchenObject.allCases {
+                let at = (start...i).first { r in
+                    d.nextObservations!.withUnsafeBufferPointer {
+                        KitchenModel.distanceToGoal(o, objectState: $0.baseAddress! + r * w + KitchenEnv.objectStateOffset) < KitchenModel.threshold(o)
+                    }
+                }
+                if let at { first.append((at, o)) }
+            }
+            // In a routine's order; a knob pushed past its goal's threshold never counts as at
+            // its goal, so an object may be missing.
+            let done = first.sorted { $0.0 < $1.0 }.map(\.1)
+            let matches = routines.filter { r in
+                var k = 0
+                for o in r where k < done.count && done[k] == o { k += 1 }
+                return k == done.count
+            }
+            #expect(!matches.isEmpty, "\(id): episode at row \(start) completed \(done), in no routine's order")
+            if matches.count == 1 && done.count >= 3 { seen.insert(matches[0]) }
+            #expect(!Set(targets).isSubset(of: done) || matches == [KitchenTargets.complete],
+                    "\(id): only the targets' own routine completes every target")
+            start = i + 1; episodes += 1
+        }
+        #expect(episodes >= 40)
+        #expect(seen == Set(routines), "\(id): every routine is performed (three or four of its objects) in some episode")
     }
 
     @Test("unknown ids and impossible sizes are refused with clear errors")
