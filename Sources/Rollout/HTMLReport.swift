@@ -22,6 +22,8 @@ public struct SVGLineChart: Sendable {
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.logY = logY
+        // Wide enough for the bold 13 px title (about 7.5 px a character), which is centred.
+        width = max(width, 7.5 * Double(title.count) + 32)
     }
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
@@ -91,6 +93,7 @@ public struct SVGLineChart: Sendable {
     func tick(_ v: Double) -> String {
         let a = abs(v)
         if a == 0 { return "0" }
+        if a >= 10_000 && a < 10_000_000 { return String(format: "%.4gk", v / 1000) }
         if a >= 10_000 || a < 0.01 { return String(format: "%.1e", v) }
         if a >= 100 { return String(format: "%.0f", v) }
         return String(format: "%.2f", v)

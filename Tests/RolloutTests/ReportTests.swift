@@ -47,6 +47,16 @@ struct ReportTests {
                 "no network references besides XML namespaces")
     }
 
+    @Test("a long title widens the chart; step ticks read in thousands")
+    func titleAndTicks() {
+        let title = String(repeating: "kitchen-partial-v2: OFQL ", count: 4)
+        let chart = SVGLineChart(title: title, xLabel: "step", yLabel: "score", series: [.init(name: "a", points: [(0, 1), (50_000, 2)])])
+        #expect(chart.width >= 7.5 * Double(title.count), "width \(chart.width) for \(title.count) characters")
+        #expect(SVGLineChart(title: "t", xLabel: "x", yLabel: "y", series: []).width == 560)
+        #expect(chart.tick(12_500) == "12.5k" && chart.tick(50_000) == "50k" && chart.tick(-37_500) == "-37.5k")
+        #expect(chart.tick(2e7) == "2.0e+07" && chart.tick(0.001) == "1.0e-03" && chart.tick(250) == "250" && chart.tick(0.5) == "0.50")
+    }
+
     @Test("an empty or degenerate series still renders")
     func degenerate() {
         let chart = SVGLineChart(title: "t", xLabel: "x", yLabel: "y", series: [.init(name: "flat", points: [(5, 3)])])
