@@ -26,9 +26,11 @@ public struct CurveReport {
         /// Whether the learner has a critic: a logged mean Q or critic loss that is not always 0
         /// (BC logs both as 0).
         public var hasCritic: Bool { metrics.contains { ($0["critic/q_mean"] ?? 0) != 0 || ($0["critic/loss"] ?? 0) != 0 } }
-        /// The last metrics row at or before `step`.
+        /// The last metrics row at or before `step`; nil past the run's last logged step (a
+        /// shorter or stopped run has no metrics at a longer run's later evaluations).
         public func metrics(at step: Int) -> [String: Double]? {
-            metrics.last { ($0["step"] ?? .infinity) <= Double(step) }
+            guard let end = metrics.last?["step"], Double(step) <= end else { return nil }
+            return metrics.last { ($0["step"] ?? .infinity) <= Double(step) }
         }
     }
 

@@ -53,6 +53,20 @@ struct CurveReportTests {
         #expect(svg.contains("data MC mean") && svg.contains("ofql mean Q"))
     }
 
+    @Test("a run that stopped early has no critic metrics at a longer run's later evaluations")
+    func shorterRun() throws {
+        let root = makeTemporaryDirectory("curves-short")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try writeRun(root + "/long", scores: [(10, 1), (20, 2), (30, 3)], q: [(10, -1), (20, -2), (30, -3)], algo: "ofql")
+        try writeRun(root + "/short", scores: [(10, 5)], q: [(10, -7), (15, -8)], algo: "ofql")
+        let r = try CurveReport(title: "t", runs: [.init(name: "long", dir: root + "/long"), .init(name: "short", dir: root + "/short")],
+                                dataset: nil, datasetName: "", maxEpisodeSteps: nil)
+        #expect(r.runs[1].metrics(at: 15)?["critic/q_mean"] == -8 && r.runs[1].metrics(at: 20) == nil)
+        let md = r.markdown(svgName: "t.svg", command: nil)
+        #expect(md.contains("| 10 | 1.0 | 5.0 | -1.0 | 0.5 | 25 % | 0.125 | -7.0 | 0.5 | 25 % | 0.125 |"), "\(md)")
+        #expect(md.contains("| 30 | 3.0 | – | -3.0 | 0.5 | 25 % | 0.125 | – | – | – | – |"), "\(md)")
+    }
+
     @Test("a folder without evaluations and a missing folder are named in the error")
     func badRuns() throws {
         let root = makeTemporaryDirectory("curves-bad")
