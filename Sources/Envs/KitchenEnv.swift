@@ -385,7 +385,7 @@ public enum Kitchen {
         makeBare: { KitchenEnv() })
 
     /// D4RL `kitchen-mixed`'s evaluation task (targets ``KitchenTargets/mixed``), id
-    /// `kitchen-mixed` (registered, for evaluating on `kitchen-mixed-v1` data).
+    /// `kitchen-mixed` (registered, for evaluating on `kitchen-mixed-v1` and `-v2` data).
     public static let mixedSpec = EnvSpec(
         id: "kitchen-mixed", version: 1, domain: .manipulation, observationDimension: KitchenEnv.observationDimension,
         actionDimension: KitchenEnv.actionDimension, maxEpisodeSteps: 280, controlPeriod: Double(KitchenModel.controlPeriod),
