@@ -6,7 +6,8 @@ import Rollout
 /// evaluation (mean Q, critic loss, share of clipped action dims, the flow/BC loss) and the
 /// data's Monte-Carlo discounted returns under each critic's own reward transform, the
 /// reference a mean Q should approach (arXiv 2508.13904, App. B, trains 2M steps on MuJoCo and
-/// 1M on AntMaze and Kitchen; the stand-ins' budget is chosen from such curves). `ofql-eval compare` writes it as Markdown with an SVG beside it.
+/// 1M on AntMaze and Kitchen; the stand-ins' budget is chosen from such curves).
+/// `ofql-eval compare` writes it as Markdown with an SVG beside it.
 public struct CurveReport {
     public struct Run: Sendable {
         public var name: String
