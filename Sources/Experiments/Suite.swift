@@ -67,7 +67,7 @@ public struct SuitePlan: Codable, Sendable, Equatable {
 
     /// An evaluation mode of a plan: N one-step candidates at a noise temperature, picked by
     /// softmax(β·min-Q) of the target critics; or, with `sampling`, another way to sample the
-    /// trained policy (``SamplingMode``: `ddim1` for DQL, `flow-K` for FQL's BC flow and FBRAC).
+    /// trained policy (``SamplingMode``: `ddim1` for DQL, `flow-K` for FQL's BC flow and FBRAC, `meanflow-K` for OFQL).
     public struct EvalMode: Codable, Sendable, Equatable {
         public var candidates: Int?
         public var noise_temperature: Double?
@@ -94,9 +94,13 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         /// One sentence for the table's notes.
         public var explanation: String {
             if let sampling {
-                return sampling == "ddim1"
-                    ? "ddim1: a DQL checkpoint sampled with one DDIM step from x_K (DQL + DDIM(1), arXiv 2508.13904 Table 2), on the same episodes."
-                    : "\(sampling): the flow integrated in \(sampling.dropFirst(5)) Euler steps, on the same episodes."
+                if sampling == "ddim1" {
+                    return "ddim1: a DQL checkpoint sampled with one DDIM step from x_K (DQL + DDIM(1), arXiv 2508.13904 Table 2), on the same episodes."
+                }
+                if sampling.hasPrefix("meanflow-") {
+                    return "\(sampling): OFQL's average velocity integrated in \(sampling.dropFirst(9)) equal steps instead of one, on the same episodes."
+                }
+                return "\(sampling): the flow integrated in \(sampling.dropFirst(5)) Euler steps, on the same episodes."
             }
             let sel = selection!
             return "\(name): the final checkpoint evaluated with \(sel.candidates) one-step candidates at noise temperature \(sel.noiseTemperature), picked by softmax(\(sel.beta)·min-Q) (arXiv 2508.13904, eq. 13), on the same episodes."

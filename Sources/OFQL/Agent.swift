@@ -228,8 +228,12 @@ public final class OFQLAgent: Learner {
         return sets
     }
 
-    public func makeSampler(maxRows: Int) -> PolicySampler {
-        PolicySampler(policySpec: policyNet.spec, mlpSpec: nil, squash: .clip, source: targetPolicy,
+    public func makeSampler(maxRows: Int) -> PolicySampler { makeSampler(maxRows: maxRows, steps: 1) }
+
+    /// A sampler that integrates the average velocity in `steps` equal steps (1: the one-step
+    /// policy; more: the `meanflow-K` evaluation mode).
+    public func makeSampler(maxRows: Int, steps: Int) -> PolicySampler {
+        PolicySampler(architecture: .meanFlow(policyNet.spec, steps: steps), source: targetPolicy,
                       normalizer: normalizer, obsDim: obsDim, actDim: actDim, maxRows: maxRows)
     }
 

@@ -132,21 +132,31 @@ public enum Learners {
 
 /// Evaluation-time sampling modes besides a learner's own (arXiv 2508.13904 Table 2):
 /// `ddim1` samples a DQL checkpoint with one DDIM step from x_K (DQL + DDIM(1)); `flow-K`
-/// integrates FQL's BC flow or FBRAC's flow policy in K Euler steps.
+/// integrates FQL's BC flow or FBRAC's flow policy in K Euler steps; `meanflow-K` integrates
+/// OFQL's average velocity in K equal steps (MeanFlow's few-step sampling, arXiv 2505.13447
+/// Eq. 12), which shows how much one-step sampling costs a trained OFQL policy.
 public enum SamplingMode {
     /// Parses a mode name; the error names the accepted forms.
     public static func validate(_ name: String) throws {
-        guard name == "ddim1" || flowSteps(name) != nil else {
-            throw ConfigError.invalid(field: "sampling", reason: "must be ddim1 or flow-K with K ≥ 1, got '\(name)'")
+        guard name == "ddim1" || flowSteps(name) != nil || meanFlowSteps(name) != nil else {
+            throw ConfigError.invalid(field: "sampling", reason: "must be ddim1, flow-K or meanflow-K with K ≥ 1, got '\(name)'")
         }
     }
 
     /// The algorithms a mode applies to.
-    public static func algorithms(_ name: String) -> [Algorithm] { name == "ddim1" ? [.dql] : [.fql, .fbrac] }
+    public static func algorithms(_ name: String) -> [Algorithm] {
+        if name == "ddim1" { return [.dql] }
+        return meanFlowSteps(name) != nil ? [.ofql] : [.fql, .fbrac]
+    }
 
     /// K of `flow-K`.
-    static func flowSteps(_ name: String) -> Int? {
-        guard name.hasPrefix("flow-"), let k = Int(name.dropFirst(5)), k >= 1 else { return nil }
+    static func flowSteps(_ name: String) -> Int? { steps(name, prefix: "flow-") }
+
+    /// K of `meanflow-K`: OFQL's average velocity integrated in K equal steps.
+    static func meanFlowSteps(_ name: String) -> Int? { steps(name, prefix: "meanflow-") }
+
+    private static func steps(_ name: String, prefix: String) -> Int? {
+        guard name.hasPrefix(prefix), let k = Int(name.dropFirst(prefix.count)), k >= 1 else { return nil }
         return k
     }
 
@@ -155,6 +165,7 @@ public enum SamplingMode {
         try validate(name)
         if name == "ddim1", let dql = learner as? DQLAgent { return dql.makeSampler(maxRows: maxRows, ddim1: true) }
         if let k = flowSteps(name), let flow = learner as? FQLAgent { return flow.makeSampler(maxRows: maxRows, flowSteps: k) }
+        if let k = meanFlowSteps(name), let ofql = learner as? OFQLAgent { return ofql.makeSampler(maxRows: maxRows, steps: k) }
         throw ConfigError.invalid(field: "sampling", reason: "\(name) applies to \(algorithms(name).map(\.rawValue).joined(separator: " and ")), not \(learner.config.algo.rawValue)")
     }
 }

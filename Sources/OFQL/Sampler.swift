@@ -2,7 +2,9 @@
 /// scratch buffers, so several samplers run on several threads at once.
 ///
 /// OFQL: a = clip(ε − u_θ'(ε, 0, 1; s), −1, 1) with caller-supplied noise ε (one row per
-/// episode, so an episode's actions do not depend on what else shares its batch);
+/// episode, so an episode's actions do not depend on what else shares its batch), or K steps
+/// of the average velocity, z_r = z_t − (t − r)·u_θ'(z_t, r, t; s) on t = 1, (K − 1)/K, …, 0
+/// (MeanFlow's few-step sampling, arXiv 2505.13447 Eq. 12; an evaluation mode, `meanflow-K`);
 /// deterministic MLP policies: a = squash(f(s)) (BC: clip to [−1, 1]; TD3+BC: tanh), noise
 /// ignored; FQL: a = clip(μ(s, z), −1, 1), or the BC flow's K-step Euler integration from z;
 /// FBRAC: its flow policy's Euler integration; DQL: the K-step DDPM chain or one DDIM step.
@@ -12,8 +14,9 @@ public final class PolicySampler {
     public enum Squash: Sendable { case clip, tanh }
     /// The policy's networks, in the layout of the parameter block the sampler copies.
     public enum Architecture: Sendable {
-        /// OFQL's average-velocity net (`policy.*`).
-        case meanFlow(PolicySpec)
+        /// OFQL's average-velocity net (`policy.*`), sampled in `steps` equal steps of [0, 1]
+        /// (1: the one-step policy).
+        case meanFlow(PolicySpec, steps: Int)
         /// A deterministic MLP s → a (`policy.body.*`).
         case deterministic(MLPSpec, Squash)
         /// FQL's one-step policy μ(s, z) (`policy.body.*`) and BC flow v(s, x, t)
@@ -50,6 +53,8 @@ public final class PolicySampler {
     let diffusion: DiffusionChain<Float>?
     let work: Workspace<Float>
     let s, r, t: UnsafeMutablePointer<Float>
+    /// OFQL's few-step sampling: the running z_t and each step's r and t (nil for one step).
+    let meanFlowSteps: (steps: Int, z: UnsafeMutablePointer<Float>, r: UnsafeMutablePointer<Float>, t: UnsafeMutablePointer<Float>)?
     /// Scratch for callers that draw the noise themselves (maxRows × noiseDim).
     let noiseScratch: UnsafeMutablePointer<Float>
     /// The packed path's input: FQL's [s, z], OFQL's time-free columns.
@@ -69,7 +74,7 @@ public final class PolicySampler {
     /// `policySpec` for an OFQL policy, else `mlpSpec` for a deterministic MLP policy.
     convenience init(policySpec: PolicySpec?, mlpSpec bcSpec: MLPSpec?, squash: Squash = .clip, source: ParameterBlock<Float>,
                      normalizer: ObservationNormalizer, obsDim: Int, actDim: Int, maxRows: Int) {
-        self.init(architecture: policySpec.map { .meanFlow($0) } ?? .deterministic(bcSpec!, squash), source: source,
+        self.init(architecture: policySpec.map { .meanFlow($0, steps: 1) } ?? .deterministic(bcSpec!, squash), source: source,
                   normalizer: normalizer, obsDim: obsDim, actDim: actDim, maxRows: maxRows)
     }
 
@@ -79,7 +84,8 @@ public final class PolicySampler {
         self.maxRows = Swift.max(1, maxRows)
         var layout = ParameterLayout()
         switch architecture {
-        case .meanFlow(let spec):
+        case .meanFlow(let spec, let steps):
+            precondition(steps >= 1, "meanflow-K needs K ≥ 1, got \(steps)")
             net = AverageVelocityNet(spec, prefix: "policy", layout: &layout, maxRows: self.maxRows)
             bc = nil; flow = nil; diffusion = nil; sampleFlow = false
         case .deterministic(let spec, _):
@@ -107,9 +113,14 @@ public final class PolicySampler {
         t = work.alloc(self.maxRows, value: 1)
         noiseScratch = work.alloc(self.maxRows * (diffusion?.noiseWidth ?? actDim))
         input = work.alloc(self.maxRows * (obsDim + actDim))
+        if case .meanFlow(_, let steps) = architecture, steps > 1 {
+            meanFlowSteps = (steps, work.alloc(self.maxRows * actDim), work.alloc(self.maxRows), work.alloc(self.maxRows))
+        } else {
+            meanFlowSteps = nil
+        }
         let body: MLP<Float>
         if let flow { body = sampleFlow ? flow.net : bc! } else { body = diffusion?.body ?? net?.body ?? bc! }
-        if body.spec.layerNorm {
+        if body.spec.layerNorm || meanFlowSteps != nil {
             packed = nil
         } else if let net {
             // One-step sampling always runs at r = 0, t = 1: the time columns are constants,
@@ -171,6 +182,20 @@ public final class PolicySampler {
             return
         }
         let net = net!
+        if let few = meanFlowSteps {
+            // z_1 = ε; z_r = z_t − (t − r)·u(z_t, r, t) down to r = 0.
+            let n = count * actDim
+            few.z.update(from: noise, count: n)
+            for i in stride(from: few.steps, to: 0, by: -1) {
+                let tv = Float(i) / Float(few.steps), rv = Float(i - 1) / Float(few.steps)
+                for k in 0..<count { few.t[k] = tv; few.r[k] = rv }
+                net.forward(p, rows: count, s: s, z: few.z, r: few.r, t: few.t, derivatives: false, parallel: parallel)
+                let u = net.output
+                for k in 0..<n { few.z[k] -= (tv - rv) * u[k] }
+            }
+            for k in 0..<n { let x = few.z[k]; out[k] = x < -1 ? -1 : (x > 1 ? 1 : x) }
+            return
+        }
         if let packed {
             net.leadingInput(s: s, z: noise, rows: count, into: input)
             net.body.forwardPacked(packed, input: input, rows: count)

@@ -31,7 +31,7 @@ public final class CheckpointPolicy: BatchPolicy {
         noise = .allocate(capacity: agent.actDim)
     }
 
-    /// Wraps `agent` sampled in an evaluation mode (``SamplingMode``: `ddim1`, `flow-K`).
+    /// Wraps `agent` sampled in an evaluation mode (``SamplingMode``: `ddim1`, `flow-K`, `meanflow-K`).
     public init(agent: any Learner, sampling: String, name: String, lanes: Int = 64) throws {
         self.name = name
         sampler = try SamplingMode.sampler(agent, mode: sampling, maxRows: lanes)

@@ -30,7 +30,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "OFQL checkpoints: pick among this many one-step candidates per state by softmax(β·min-Q) of the target critics (0: plain one-step sampling).") var select = 0
     @Option(help: "β of the candidate selection's softmax.") var selectBeta: Double = 1
     @Option(help: "Scale of the candidates' initial noise.") var selectTemperature: Double = 0.5
-    @Option(help: "Sample the checkpoint in another mode: ddim1 (DQL: one DDIM step) or flow-K (FQL's BC flow, FBRAC's flow: K Euler steps).") var sampling: String?
+    @Option(help: "Sample the checkpoint in another mode: ddim1 (DQL: one DDIM step), flow-K (FQL's BC flow, FBRAC's flow: K Euler steps) or meanflow-K (OFQL: K steps of the average velocity).") var sampling: String?
     @Option(help: "Mazes: start every episode in this cell (ROW,COL of the layout, 0-based) instead of S, to see from where the policy reaches the goal.")
     var startCell: String?
     @OptionGroup var rollout: RolloutArguments

@@ -97,4 +97,55 @@ struct PackedInferenceTests {
         }
         for k in 0..<16 { #expect(abs(packedOut[k] - blasOut[k]) < 1e-5) }
     }
+
+    /// `meanflow-K` (an evaluation mode) integrates u in K equal steps,
+    /// z_r = z_t − (t − r)·u(z_t, r, t; s); its K = 1 is the one-step policy. Checked against the
+    /// row-wise forward, another code path, with random weights so that u is far from 0.
+    @Test(arguments: [TimeInput.raw, .sinusoidal])
+    func meanFlowStepsIntegrateTheAverageVelocity(_ timeInput: TimeInput) throws {
+        var cfg = OFQLConfig()
+        cfg.timeInput = timeInput; cfg.batchSize = 4; cfg.timeEmbeddingDim = 8; cfg.hidden = [32, 32]
+        let agent = try OFQLAgent.create(config: cfg, obsDim: 5, actDim: 2, seed: 1)
+        var rng = Xoshiro(seed: 2)
+        let theta = agent.targetPolicy
+        for k in 0..<theta.layout.count { theta.values[k] += Float(0.3 * rng.normal()) }
+        let n = 6
+        let obs = (0..<(n * 5)).map { _ in Float(rng.normal()) }
+        let noise = (0..<(n * 2)).map { _ in Float(rng.normal()) }
+        func sample(_ mode: String?) throws -> [Float] {
+            let smp = try mode.map { try SamplingMode.sampler(agent, mode: $0, maxRows: n) } ?? agent.makeSampler(maxRows: n)
+            var out = [Float](repeating: 0, count: n * 2)
+            smp.sample(observations: obs, count: n, noise: noise, into: &out)
+            return out
+        }
+        var layout = ParameterLayout()
+        let net = AverageVelocityNet<Float>(agent.policyNet.spec, prefix: "policy", layout: &layout, maxRows: 1)
+        for k in [1, 2, 3] {
+            let got = try sample("meanflow-\(k)")
+            for row in 0..<n {
+                var z = Array(noise[(row * 2)..<(row * 2 + 2)])
+                for i in stride(from: k, to: 0, by: -1) {
+                    let t = Float(i) / Float(k), r = Float(i - 1) / Float(k)
+                    obs.withUnsafeBufferPointer { o in
+                        z.withUnsafeBufferPointer { net.forwardRow(theta.values, s: o.baseAddress! + row * 5, z: $0.baseAddress!, r: r, t: t) }
+                    }
+                    for j in 0..<2 { z[j] -= (t - r) * net.output[j] }
+                }
+                for j in 0..<2 {
+                    #expect(abs(got[row * 2 + j] - max(-1, min(1, z[j]))) < 1e-5, "meanflow-\(k) row \(row)")
+                }
+            }
+        }
+        let one = try sample(nil), two = try sample("meanflow-2")
+        #expect(zip(try sample("meanflow-1"), one).allSatisfy { abs($0 - $1) < 1e-5 }, "meanflow-1 is the one-step policy")
+        #expect(zip(one, two).contains { abs($0 - $1) > 1e-3 }, "two steps differ from one when u varies")
+        #expect(throws: ConfigError.self) { try SamplingMode.sampler(agent, mode: "meanflow-0", maxRows: n) }
+        let bc = try BCAgent.create(config: OFQLConfig.defaults(for: .bc), obsDim: 5, actDim: 2, seed: 1)
+        do {
+            _ = try SamplingMode.sampler(bc, mode: "meanflow-2", maxRows: n)
+            Issue.record("meanflow-2 must refuse a BC checkpoint")
+        } catch {
+            #expect("\(error)".contains("meanflow-2 applies to ofql, not bc"), "\(error)")
+        }
+    }
 }
