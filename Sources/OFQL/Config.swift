@@ -143,6 +143,10 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
     public var flowRatio: Double = 0.5
     /// Distribution of t and r (PAPER: logit-normal).
     public var timeSampler: TimeSampler = .logitNormal
+    /// P((r, t) = (0, 1)): the fraction of flow rows that train the deployed one-step map
+    /// u(ε, 0, 1) directly, drawn after `flowRatio` (PAPER: 0, i.e. not in the paper; a
+    /// logit-normal(−0.4, 1) pair rarely comes near the endpoints, see `MeanFlow.sampleTimes`).
+    public var endpointFraction: Double = 0
     /// Logit-normal location μ (PAPER: −0.4).
     public var logitNormalMean: Double = -0.4
     /// Logit-normal scale σ (PAPER: 1.0).
@@ -253,6 +257,8 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         if !rewardScale.isFinite || !rewardShift.isFinite { try fail("rewardScale", "reward transform must be finite") }
         if !(eta >= 0 && eta.isFinite) { try fail("eta", "must be ≥ 0, got \(eta)") }
         if !(0...1).contains(flowRatio) { try fail("flowRatio", "is P(r = t) and must be in [0, 1], got \(flowRatio)") }
+        if !(0...1).contains(endpointFraction) { try fail("endpointFraction", "is P((r, t) = (0, 1)) and must be in [0, 1], got \(endpointFraction)") }
+        if endpointFraction != 0 && algo != .ofql { try fail("endpointFraction", "applies to ofql only (algo is \(algo.rawValue))") }
         if !(logitNormalStd > 0) { try fail("logitNormalStd", "must be positive, got \(logitNormalStd)") }
         if !(td3Alpha >= 0 && td3Alpha.isFinite) { try fail("td3Alpha", "must be ≥ 0, got \(td3Alpha)") }
         if !(targetPolicyNoise >= 0) { try fail("targetPolicyNoise", "must be ≥ 0, got \(targetPolicyNoise)") }
@@ -322,7 +328,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
              flowRatio, timeSampler, logitNormalMean, logitNormalStd, flowLossReduction, normalizeObservations,
              td3Alpha, targetPolicyNoise, targetNoiseClip, policyDelay, expectile, iqlTemperature, advantageClip,
              actorCosineSteps, rewardScaleFromReturns, behaviorCloning, actorDropout, iqlDeterministicActor, fqlAlpha, flowSteps, normalizeQLoss,
-             qAggregation, diffusionSteps, diffusionBetaMin, diffusionBetaMax
+             qAggregation, diffusionSteps, diffusionBetaMin, diffusionBetaMax, endpointFraction
     }
 
     private struct AnyKey: CodingKey {
@@ -376,6 +382,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         s.clipActorActions = try get(.clipActorActions, s.clipActorActions)
         s.flowRatio = try get(.flowRatio, s.flowRatio)
         s.timeSampler = try get(.timeSampler, s.timeSampler)
+        s.endpointFraction = try get(.endpointFraction, s.endpointFraction)
         s.logitNormalMean = try get(.logitNormalMean, s.logitNormalMean)
         s.logitNormalStd = try get(.logitNormalStd, s.logitNormalStd)
         s.flowLossReduction = try get(.flowLossReduction, s.flowLossReduction)
@@ -429,6 +436,7 @@ public struct OFQLConfig: Codable, Sendable, Equatable {
         // Keys added after the first result tables are written only when set (same hash otherwise).
         if actorDropout != 0 { try c.encode(actorDropout, forKey: .actorDropout) }
         if iqlDeterministicActor { try c.encode(iqlDeterministicActor, forKey: .iqlDeterministicActor) }
+        if endpointFraction != 0 { try c.encode(endpointFraction, forKey: .endpointFraction) }
         let base = OFQLConfig(), fql = algo == .fql || algo == .fbrac
         if algo == .fql || fqlAlpha != base.fqlAlpha { try c.encode(fqlAlpha, forKey: .fqlAlpha) }
         if fql || flowSteps != base.flowSteps { try c.encode(flowSteps, forKey: .flowSteps) }

@@ -5,7 +5,12 @@
 import Randomness
 public enum MeanFlow {
     /// Draws (t, r) for `n` rows (eq. 7): two independent draws from the time sampler,
-    /// t = max, r = min; then with probability `flowRatio` (= P(r = t)) r ← t.
+    /// t = max, r = min; then with probability `flowRatio` (= P(r = t)) r ← t; then, when
+    /// `endpointFraction` > 0, with that probability (r, t) ← (0, 1), the pair of the deployed
+    /// one-step action a = ε − u(ε, 0, 1) (arXiv 2508.13904 §3). Under the paper's
+    /// logit-normal(−0.4, 1) a draw exceeds 0.9 with probability ≈ 0.5 %, so without this the
+    /// map the policy uses is trained only through its neighbours. No extra random number is
+    /// drawn when the fraction is 0, so runs without it keep their streams.
     public static func sampleTimes(_ n: Int, config: OFQLConfig, rng: inout Xoshiro,
                                    t: UnsafeMutablePointer<Float>, r: UnsafeMutablePointer<Float>) {
         for i in 0..<n {
@@ -21,6 +26,7 @@ public enum MeanFlow {
             let hi = Swift.max(a, b), lo = Swift.min(a, b)
             let same = rng.uniform() < config.flowRatio
             t[i] = Float(hi); r[i] = Float(same ? hi : lo)
+            if config.endpointFraction > 0 && rng.uniform() < config.endpointFraction { t[i] = 1; r[i] = 0 }
         }
     }
 

@@ -93,6 +93,41 @@ struct MathTests {
         }
     }
 
+    /// `endpointFraction` sends that share of rows to (r, t) = (0, 1), the deployed one-step
+    /// pair; the other rows keep r ≤ t inside (0, 1) and the flow ratio's share of r = t.
+    @Test func timeSamplerHonoursTheEndpointFraction() throws {
+        for fraction in [0.0, 0.25, 1.0] {
+            var cfg = OFQLConfig()
+            cfg.endpointFraction = fraction
+            var rng = Xoshiro(seed: 9)
+            let n = 4000
+            var t = [Float](repeating: 0, count: n), r = t
+            MeanFlow.sampleTimes(n, config: cfg, rng: &rng, t: &t, r: &r)
+            let ends = zip(r, t).filter { $0 == 0 && $1 == 1 }.count
+            #expect(abs(Double(ends) / Double(n) - fraction) < 0.03, "P((r, t) = (0, 1)) = \(Double(ends) / Double(n)), expected \(fraction)")
+            let inner = zip(r, t).filter { !($0 == 0 && $1 == 1) }
+            #expect(inner.allSatisfy { $0 <= $1 && $0 > 0 && $1 < 1 })
+            if !inner.isEmpty {
+                let same = Double(inner.filter { $0 == $1 }.count) / Double(inner.count)
+                #expect(abs(same - cfg.flowRatio) < 0.04, "P(r = t) among the other rows = \(same)")
+            }
+        }
+        // Unset, the key is not written (configs and cell hashes from before it stay the same);
+        // set, it round-trips; out of range or on another algorithm, it is refused by name.
+        let json = String(decoding: try OFQLConfig().jsonData(), as: UTF8.self)
+        #expect(!json.contains("endpointFraction"))
+        var c = OFQLConfig()
+        c.endpointFraction = 0.25
+        #expect(try OFQLConfig.fromJSON(c.jsonData()).endpointFraction == 0.25)
+        c.endpointFraction = 1.5
+        #expect(throws: ConfigError.self) { try c.validate() }
+        var b = OFQLConfig.defaults(for: .bc)
+        b.endpointFraction = 0.25
+        do { try b.validate(); Issue.record("endpointFraction on bc was accepted") } catch {
+            #expect("\(error)".contains("endpointFraction"), "\(error)")
+        }
+    }
+
     @Test func adamMatchesHandComputedSteps() throws {
         var layout = ParameterLayout()
         _ = layout.add("w", shape: [2])
