@@ -165,7 +165,10 @@ struct BenchTrainCommand: ParsableCommand {
         BLASRuntime.setThreads(threads)   // the sgemm reference uses `threads` BLAS threads
         let sg = median(measureSgemm(m: batch, n: w, k: w, reps: options.reps, seconds: min(options.seconds, 0.5)))
         let sg1 = median(sg1s)
-        // What two cores reach running sgemm side by side (one BLAS thread each, as the workers).
+        // What two cores reach running sgemm side by side (one BLAS thread each, as the workers;
+        // left at `threads` BLAS threads, the two calls fight over OpenBLAS's thread pool and
+        // measured 41 GFLOP/s against 140 for one call on an idle 16-core Xeon).
+        BLASRuntime.setThreads(1)
         let sgPair = threads >= 2 ? median(measureConcurrentSgemm(m: batch, n: w, k: w, reps: options.reps,
                                                                   seconds: min(options.seconds, 0.5))) : sg1
         BLASRuntime.setThreads(threads)
