@@ -97,10 +97,10 @@ public struct SuitePlan: Codable, Sendable, Equatable {
                 if sampling == "ddim1" {
                     return "ddim1: a DQL checkpoint sampled with one DDIM step from x_K (DQL + DDIM(1), arXiv 2508.13904 Table 2), on the same episodes."
                 }
-                if sampling.hasPrefix("meanflow-") {
-                    return "\(sampling): OFQL's average velocity integrated in \(sampling.dropFirst(9)) equal steps instead of one, on the same episodes."
+                if let k = SamplingMode.meanFlowSteps(sampling) {
+                    return "\(sampling): OFQL's average velocity integrated in \(k) equal steps instead of one, on the same episodes."
                 }
-                return "\(sampling): the flow integrated in \(sampling.dropFirst(5)) Euler steps, on the same episodes."
+                return "\(sampling): the flow integrated in \(SamplingMode.flowSteps(sampling).map(String.init) ?? "?") Euler steps, on the same episodes."
             }
             let sel = selection!
             return "\(name): the final checkpoint evaluated with \(sel.candidates) one-step candidates at noise temperature \(sel.noiseTemperature), picked by softmax(\(sel.beta)·min-Q) (arXiv 2508.13904, eq. 13), on the same episodes."

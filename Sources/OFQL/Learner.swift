@@ -150,10 +150,10 @@ public enum SamplingMode {
     }
 
     /// K of `flow-K`.
-    static func flowSteps(_ name: String) -> Int? { steps(name, prefix: "flow-") }
+    public static func flowSteps(_ name: String) -> Int? { steps(name, prefix: "flow-") }
 
     /// K of `meanflow-K`: OFQL's average velocity integrated in K equal steps.
-    static func meanFlowSteps(_ name: String) -> Int? { steps(name, prefix: "meanflow-") }
+    public static func meanFlowSteps(_ name: String) -> Int? { steps(name, prefix: "meanflow-") }
 
     private static func steps(_ name: String, prefix: String) -> Int? {
         guard name.hasPrefix(prefix), let k = Int(name.dropFirst(prefix.count)), k >= 1 else { return nil }
