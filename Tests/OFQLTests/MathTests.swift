@@ -79,14 +79,20 @@ struct MathTests {
         #expect(loss(0.1) > 1e-4, "perturbed field loss \(loss(0.1))")
     }
 
+    /// `n` (t, r) pairs from the OFQL time sampler under `cfg`.
+    func drawTimes(_ cfg: OFQLConfig, seed: UInt64, n: Int = 4000) -> (t: [Float], r: [Float]) {
+        var rng = Xoshiro(seed: seed)
+        var t = [Float](repeating: 0, count: n), r = t
+        MeanFlow.sampleTimes(n, config: cfg, rng: &rng, t: &t, r: &r)
+        return (t, r)
+    }
+
     @Test func timeSamplerHonoursTheFlowRatio() {
         for ratio in [0.0, 0.5, 1.0] {
             var cfg = OFQLConfig()
             cfg.flowRatio = ratio
-            var rng = Xoshiro(seed: 8)
             let n = 4000
-            var t = [Float](repeating: 0, count: n), r = t
-            MeanFlow.sampleTimes(n, config: cfg, rng: &rng, t: &t, r: &r)
+            let (t, r) = drawTimes(cfg, seed: 8, n: n)
             let same = Double(zip(r, t).filter { $0 == $1 }.count) / Double(n)
             #expect(abs(same - ratio) < 0.03, "P(r = t) = \(same), expected \(ratio)")
             #expect(zip(r, t).allSatisfy { $0 <= $1 })
@@ -99,10 +105,8 @@ struct MathTests {
         for fraction in [0.0, 0.25, 1.0] {
             var cfg = OFQLConfig()
             cfg.endpointFraction = fraction
-            var rng = Xoshiro(seed: 9)
             let n = 4000
-            var t = [Float](repeating: 0, count: n), r = t
-            MeanFlow.sampleTimes(n, config: cfg, rng: &rng, t: &t, r: &r)
+            let (t, r) = drawTimes(cfg, seed: 9, n: n)
             let ends = zip(r, t).filter { $0 == 0 && $1 == 1 }.count
             #expect(abs(Double(ends) / Double(n) - fraction) < 0.03, "P((r, t) = (0, 1)) = \(Double(ends) / Double(n)), expected \(fraction)")
             let inner = zip(r, t).filter { !($0 == 0 && $1 == 1) }
