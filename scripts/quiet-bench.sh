@@ -12,6 +12,7 @@ set -euo pipefail
 BIN="${1:?usage: quiet-bench.sh BIN OUTDIR [--quick]}"; OUT="${2:?usage: quiet-bench.sh BIN OUTDIR [--quick]}"
 [[ -x "$BIN" ]] || { echo "quiet-bench.sh: $BIN is not an executable ofql-eval" >&2; exit 66; }
 QUICK="${3:-}"
+[[ -z "$QUICK" || "$QUICK" == --quick ]] || { echo "quiet-bench.sh: unknown argument $QUICK (expected --quick or nothing)" >&2; exit 64; }
 if [[ "$QUICK" == --quick ]]; then R=(--reps 2 --seconds 0.3); EP=32; else R=(--reps 5 --seconds 1); EP=256; fi
 mkdir -p "$OUT"; LOG="$OUT/quiet-bench.jsonl"; : > "$LOG"
 topo() { cat "/sys/devices/system/cpu/cpu$1/topology/$2" 2>/dev/null || echo "?"; }
@@ -23,6 +24,7 @@ for d in /sys/devices/system/cpu/cpu[0-9]*; do
     if [[ "$key" != "$c0" && -z "$other" ]]; then other=$n; fi
     if [[ "$key" == "$c0" && -z "$sibling" ]]; then sibling=$n; fi
 done
+[[ -n "$other" ]] || { echo "quiet-bench.sh: needs two CPUs on different cores; this machine has $(nproc) CPU(s)" >&2; exit 69; }
 { lscpu; echo "cores pair: 0,$other"; echo "SMT sibling pair: 0,${sibling:-none}"; } > "$OUT/cpu.txt"
 echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; pairs: cores 0,$other, siblings 0,${sibling:-none}" >&2
 run() {  # run PINNING CPUS ARGS...: one benchmark pinned to CPUS, its lines tagged with PINNING

@@ -9,8 +9,9 @@ public enum MeanFlow {
     /// `endpointFraction` > 0, with that probability (r, t) ← (0, 1), the pair of the deployed
     /// one-step action a = ε − u(ε, 0, 1) (arXiv 2508.13904 §3). Under the paper's
     /// logit-normal(−0.4, 1) and flow ratio 0.5, t > 0.9 and r < 0.1 together in about 1 row in
-    /// 6,000, so without this the map the policy uses is trained only through its neighbours. No extra random number is
-    /// drawn when the fraction is 0, so runs without it keep their streams.
+    /// 6,000, so without this the map the policy uses is trained only through its neighbours.
+    /// No extra random number is drawn when the fraction is 0, so runs without it keep their
+    /// streams.
     public static func sampleTimes(_ n: Int, config: OFQLConfig, rng: inout Xoshiro,
                                    t: UnsafeMutablePointer<Float>, r: UnsafeMutablePointer<Float>) {
         for i in 0..<n {
