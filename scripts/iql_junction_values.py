@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """IQL's values where a maze's routes part: V and Q − V on the data rows of one cell, grouped by
-the cell each row's episode enters next, and V along named cells.
+the cell each row's episode enters next, V along named cells, and how the actor's own action
+scores against the data's at the same states.
 
     python3 scripts/iql_junction_values.py DATASET.hdf5 CHECKPOINT_DIR [--cell 3,1] [--along 3,2 3,3 ...]
 
 DATASET is a maze file in the D4RL layout (observations[:, :2] = rover x, y in metres, the
 start cell's centre at the origin, 4 m cells; `infos/episode` numbers the episodes);
 CHECKPOINT_DIR holds an IQL `model.safetensors` (value, critic_target.q1/q2, normalizer).
-Q is the minimum of the two target critics, as in IQL's advantage (arXiv 2110.06169, eq. 5);
+Q is the minimum of the two target critics, as in IQL's advantage (arXiv 2110.06169, eq. 5).
+The actor's action is its Gaussian's mean, tanh(f(s)) with f the checkpoint's `policy.body`
+(activation from `checkpoint.json`), the action a deterministic evaluation takes; the rover's
+actions are wheel forces, so actions are only compared at the same state, never across states;
 rewards enter as r − 1 (the v2 plan's maze transform), so values are in steps-to-go units.
 Needs numpy and h5py.
 """
@@ -61,6 +65,24 @@ def mlp(prefix, x):
     return x[:, 0]
 
 V = lambda o: mlp("value", (o - mean) / std)
+def act(name, x):
+    if name == "relu": return np.maximum(x, 0)
+    if name == "mish": return x * np.tanh(np.logaddexp(0, x))
+    if name == "tanh": return np.tanh(x)
+    sys.exit(f"error: {a.checkpoint}/checkpoint.json: activation {name!r} not handled here (expected relu, mish or tanh)")
+
+try:
+    activation = json.load(open(a.checkpoint + "/checkpoint.json"))["config"]["activation"]
+except (OSError, KeyError, ValueError) as e:
+    sys.exit(f"error: {a.checkpoint}/checkpoint.json: cannot read config.activation ({e})")
+
+def mu(o):                                     # the actor's mean action, tanh(f(s))
+    x, i = (o - mean) / std, 0
+    while f"policy.body.layers.{i}.weight" in W:
+        if i: x = act(activation, x)
+        x = x @ W[f"policy.body.layers.{i}.weight"].T + W[f"policy.body.layers.{i}.bias"]; i += 1
+    return np.tanh(x)
+
 Q = lambda o, u: np.minimum(*(mlp(f"critic_target.q{k}", np.concatenate([(o - mean) / std, u], 1)) for k in (1, 2)))
 
 s0 = cell(a.start)
@@ -75,11 +97,14 @@ for i in idx:                                  # the next cell this row's episod
     while j + 1 < N and ep[j + 1] == ep[i] and (row[j], col[j]) == j0: j += 1
     nxt[i] = (row[j], col[j]) if (row[j], col[j]) != j0 else None
 v, q = V(O[idx]), Q(O[idx], A[idx])
+qpi = Q(O[idx], mu(O[idx]))                    # the actor's action at the same states
 print(f"{a.dataset}, {a.checkpoint}: {len(idx)} rows in cell {a.cell}")
-print("| next cell | rows | mean V | mean Q(s, a_data) | mean Q − V |\n|---|---:|---:|---:|---:|")
+print("| next cell | rows | mean V | mean Q(s, a_data) | mean Q − V | mean Q(s, μ(s)) − Q(s, a_data) | share with Q(s, μ(s)) > Q(s, a_data) |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for b in sorted({x for x in nxt.values() if x is not None}):
     m = np.array([nxt[i] == b for i in idx])
-    print(f"| {b[0]},{b[1]} | {m.sum()} | {v[m].mean():.1f} | {q[m].mean():.1f} | {(q - v)[m].mean():.2f} |")
+    d = (qpi - q)[m]
+    print(f"| {b[0]},{b[1]} | {m.sum()} | {v[m].mean():.1f} | {q[m].mean():.1f} | {(q - v)[m].mean():.2f} | {d.mean():+.2f} | {(d > 0).mean():.2f} |")
 for c in map(cell, a.along):
     m = (row == c[0]) & (col == c[1])
     print(f"V at {c[0]},{c[1]}: " + (f"{V(O[m]).mean():.1f} over {m.sum()} rows" if m.any() else "no rows"))
