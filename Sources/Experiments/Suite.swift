@@ -76,10 +76,17 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         /// Algorithms it applies to (default: ofql for candidate selection, the learners that
         /// have the sampling mode otherwise).
         public var algos: [String]?
-        public init(candidates: Int, noise_temperature: Double? = nil, beta: Double, algos: [String]? = nil) {
+        /// Datasets it applies to (default: all of the plan's), e.g. selection only where its
+        /// softmax temperature was chosen (β is per task in the paper's protocol).
+        public var datasets: [String]?
+        public init(candidates: Int, noise_temperature: Double? = nil, beta: Double, algos: [String]? = nil,
+                    datasets: [String]? = nil) {
             self.candidates = candidates; self.noise_temperature = noise_temperature; self.beta = beta; self.algos = algos
+            self.datasets = datasets
         }
-        public init(sampling: String, algos: [String]? = nil) { self.sampling = sampling; self.algos = algos }
+        public init(sampling: String, algos: [String]? = nil, datasets: [String]? = nil) {
+            self.sampling = sampling; self.algos = algos; self.datasets = datasets
+        }
         /// The candidate selection (nil for a sampling mode).
         public var selection: CandidateSelection? {
             sampling != nil ? nil : CandidateSelection(candidates: candidates ?? 0, noiseTemperature: noise_temperature ?? 0.5, beta: beta ?? 0)
@@ -88,6 +95,7 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         public var name: String { sampling ?? selection!.modeName }
         public var defaultAlgos: [String] { sampling.map { SamplingMode.algorithms($0).map(\.rawValue) } ?? ["ofql"] }
         public func applies(to algo: String) -> Bool { (algos ?? defaultAlgos).contains(algo) }
+        public func applies(to algo: String, dataset: String) -> Bool { applies(to: algo) && (datasets?.contains(dataset) ?? true) }
         /// The algorithm name of this mode's rows: DQL + DDIM(1) is its own method (`dql-ddim1`,
         /// arXiv 2508.13904 Table 2); other modes keep the trained algorithm's name.
         public func rowAlgo(_ algo: String) -> String { sampling == "ddim1" ? "\(algo)-ddim1" : algo }
@@ -103,15 +111,20 @@ public struct SuitePlan: Codable, Sendable, Equatable {
                 return "\(sampling): the flow integrated in \(SamplingMode.flowSteps(sampling).map(String.init) ?? "?") Euler steps, on the same episodes."
             }
             let sel = selection!
-            return "\(name): the final checkpoint evaluated with \(sel.candidates) one-step candidates at noise temperature \(sel.noiseTemperature), picked by softmax(\(sel.beta)·min-Q) (arXiv 2508.13904, eq. 13), on the same episodes."
+            let only = datasets.map { " Evaluated on \($0.joined(separator: ", ")) only." } ?? ""
+            return "\(name): the final checkpoint evaluated with \(sel.candidates) one-step candidates at noise temperature \(sel.noiseTemperature), picked by softmax(\(sel.beta)·min-Q) (arXiv 2508.13904, eq. 13), on the same episodes.\(only)"
         }
     }
 
     /// The gradient steps of `item`'s cells.
     public func steps(for item: DatasetItem) -> Int { item.steps ?? steps }
 
-    /// The evaluation modes that apply to `algo` (one-step sampling is always evaluated).
+    /// The evaluation modes that apply to `algo` on any dataset (one-step sampling is always evaluated).
     public func evalModes(for algo: String) -> [EvalMode] { (eval_modes ?? []).filter { $0.applies(to: algo) } }
+    /// The evaluation modes that apply to `algo`'s cells on `dataset`.
+    public func evalModes(for algo: String, dataset: String) -> [EvalMode] {
+        (eval_modes ?? []).filter { $0.applies(to: algo, dataset: dataset) }
+    }
 
     public init(name: String, datasets: [DatasetItem], algorithms: [String], seeds: [UInt64], steps: Int, eval_episodes: Int,
                 eval_every: Int? = nil, configs: [String: [String: JSONNumberOrString]]? = nil, data_seed: UInt64? = nil,
@@ -155,6 +168,10 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         if Set(seeds).count != seeds.count { throw RunError("plan: seeds repeat") }
         let modes = eval_modes ?? []
         for m in modes {
+            for d in m.datasets ?? [] where !datasets.contains(where: { $0.id == d }) {
+                throw RunError("plan: eval_modes: \(m.name) names dataset '\(d)', which is not among the plan's datasets")
+            }
+            if m.datasets?.isEmpty == true { throw RunError("plan: eval_modes: \(m.name) has an empty datasets list (omit it for all datasets)") }
             if let sampling = m.sampling {
                 guard m.candidates == nil, m.beta == nil, m.noise_temperature == nil else {
                     throw RunError("plan: eval_modes: '\(sampling)' is a sampling mode; candidates, beta and noise_temperature belong to candidate selection")
@@ -446,7 +463,7 @@ public struct Suite {
             if !quiet { Log.info(label) }
             try train(c, item: item, path: path, data: data, config: config, want: want, cellPath: cellPath)
         }
-        for mode in plan.evalModes(for: c.algo) {
+        for mode in plan.evalModes(for: c.algo, dataset: c.dataset) {
             try evaluateMode(mode, cell: c, want: want)
         }
     }
@@ -571,7 +588,7 @@ public struct Suite {
         for (i, trained) in plan.cells.enumerated() {
             let log = slurmLog(task: i)
             let logNote = FileManager.default.fileExists(atPath: log) ? "; log \(log)" : ""
-            let modes: [SuitePlan.EvalMode?] = [nil] + plan.evalModes(for: trained.algo).map { Optional($0) }
+            let modes: [SuitePlan.EvalMode?] = [nil] + plan.evalModes(for: trained.algo, dataset: trained.dataset).map { Optional($0) }
             for mode in modes {
                 let c = mode.map { trained.evaluated($0.name) } ?? trained
                 let path = "\(cellsDir)/\(c.fileName)"
@@ -704,7 +721,7 @@ public struct Suite {
             o += "\(v.name): \(keys)\(v.algos.map { " (" + $0.joined(separator: ", ") + ")" } ?? "").\n"
         }
         if !c.missing.isEmpty {
-            let total = plan.cells.reduce(0) { $0 + 1 + plan.evalModes(for: $1.algo).count }
+            let total = plan.cells.reduce(0) { $0 + 1 + plan.evalModes(for: $1.algo, dataset: $1.dataset).count }
             o += "\nMissing cells (\(c.missing.count) of \(total)):\n\n"
             for (cell, why) in c.missing { o += "- \(cell): \(why)\n" }
         }

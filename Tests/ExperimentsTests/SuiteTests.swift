@@ -141,6 +141,32 @@ struct SuiteTests {
         }
     }
 
+    @Test("an evaluation mode limited to some datasets evaluates only their cells; unknown or empty dataset lists are refused")
+    func evaluationModeDatasets() throws {
+        try withTemporaryDirectory("suite-mode-datasets") { dir in
+            let small: [String: JSONNumberOrString] = ["hidden": .array([16, 16]), "criticHidden": .array([16, 16]), "batchSize": .number(16)]
+            var plan = SuitePlan(name: "modes", datasets: [.init(id: "hopper-medium-v1", size: 2000), .init(id: "walker2d-medium-v1", size: 2000)],
+                                 algorithms: ["ofql"], seeds: [0], steps: 10, eval_episodes: 1, configs: ["ofql": small])
+            plan.eval_modes = [.init(candidates: 3, beta: 5, datasets: ["walker2d-medium-v1"])]
+            try plan.validate()
+            #expect(plan.evalModes(for: "ofql", dataset: "hopper-medium-v1").isEmpty)
+            #expect(plan.evalModes(for: "ofql", dataset: "walker2d-medium-v1").map(\.name) == ["select-3"])
+            try suite(plan, dir).run()
+            #expect(FileManager.default.fileExists(atPath: dir + "/cells/walker2d-medium-v1.ofql.seed-0.select-3.json"))
+            #expect(!FileManager.default.fileExists(atPath: dir + "/cells/hopper-medium-v1.ofql.seed-0.select-3.json"))
+            #expect(try suite(plan, dir).gather().missing.isEmpty, "hopper's cell has no select-3 twin to miss")
+            let md = try String(contentsOfFile: dir + "/results.md", encoding: .utf8)
+            #expect(md.contains("Evaluated on walker2d-medium-v1 only."), "\(md)")
+            #expect(md.split(separator: "\n").contains { $0.hasPrefix("| hopper-medium-v1 |") && $0.hasSuffix("| – |") },
+                    "hopper's select-3 column is empty: \(md)")
+            for (bad, why) in [(["halfcheetah-medium-v2"], "names dataset 'halfcheetah-medium-v2'"), ([], "empty datasets list")] {
+                var p = plan
+                p.eval_modes = [.init(candidates: 3, beta: 5, datasets: bad)]
+                #expect { try p.validate() } throws: { "\($0)".contains(why) }
+            }
+        }
+    }
+
     @Test("a dataset's per-algorithm keys go over its keys for every algorithm, for that algorithm only; unknown algorithms are refused")
     func perDatasetAlgorithmConfigs() throws {
         let maze = SuitePlan.DatasetItem(id: "maze-medium-play-v3", config: ["rewardScale": .number(4), "rewardShift": .number(-2)],
