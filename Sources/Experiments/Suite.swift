@@ -99,8 +99,12 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         /// The algorithm name of this mode's rows: DQL + DDIM(1) is its own method (`dql-ddim1`,
         /// arXiv 2508.13904 Table 2); other modes keep the trained algorithm's name.
         public func rowAlgo(_ algo: String) -> String { sampling == "ddim1" ? "\(algo)-ddim1" : algo }
-        /// One sentence for the table's notes.
+        /// One sentence for the table's notes (and the datasets it is limited to, if any).
         public var explanation: String {
+            let only = datasets.map { " Evaluated on \($0.joined(separator: ", ")) only." } ?? ""
+            return modeExplanation + only
+        }
+        private var modeExplanation: String {
             if let sampling {
                 if sampling == "ddim1" {
                     return "ddim1: a DQL checkpoint sampled with one DDIM step from x_K (DQL + DDIM(1), arXiv 2508.13904 Table 2), on the same episodes."
@@ -111,8 +115,7 @@ public struct SuitePlan: Codable, Sendable, Equatable {
                 return "\(sampling): the flow integrated in \(SamplingMode.flowSteps(sampling).map(String.init) ?? "?") Euler steps, on the same episodes."
             }
             let sel = selection!
-            let only = datasets.map { " Evaluated on \($0.joined(separator: ", ")) only." } ?? ""
-            return "\(name): the final checkpoint evaluated with \(sel.candidates) one-step candidates at noise temperature \(sel.noiseTemperature), picked by softmax(\(sel.beta)·min-Q) (arXiv 2508.13904, eq. 13), on the same episodes.\(only)"
+            return "\(name): the final checkpoint evaluated with \(sel.candidates) one-step candidates at noise temperature \(sel.noiseTemperature), picked by softmax(\(sel.beta)·min-Q) (arXiv 2508.13904, eq. 13), on the same episodes."
         }
     }
 

@@ -157,6 +157,8 @@ struct SuiteTests {
             #expect(try suite(plan, dir).gather().missing.isEmpty, "hopper's cell has no select-3 twin to miss")
             let md = try String(contentsOfFile: dir + "/results.md", encoding: .utf8)
             #expect(md.contains("Evaluated on walker2d-medium-v1 only."), "\(md)")
+            #expect(SuitePlan.EvalMode(sampling: "meanflow-4", datasets: ["a", "b"]).explanation.hasSuffix(" Evaluated on a, b only."))
+            #expect(!SuitePlan.EvalMode(sampling: "meanflow-4").explanation.contains("only."))
             #expect(md.split(separator: "\n").contains { $0.hasPrefix("| hopper-medium-v1 |") && $0.hasSuffix("| – |") },
                     "hopper's select-3 column is empty: \(md)")
             for (bad, why) in [(["halfcheetah-medium-v2"], "names dataset 'halfcheetah-medium-v2'"), ([], "empty datasets list")] {
