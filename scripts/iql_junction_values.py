@@ -57,14 +57,14 @@ for key in ("value.layers.0.weight", "critic_target.q1.layers.0.weight", "normal
     if key not in W: sys.exit(f"error: {a.checkpoint}/model.safetensors: no `{key}` (expected an IQL checkpoint with observation normalisation)")
 mean, std = W["normalizer.obs_mean"], W["normalizer.obs_std"]
 
-def mlp(prefix, x):
+def mlp(prefix, x, hidden=lambda h: np.maximum(h, 0)):   # ReLU between layers: the plan's IQL critics
     i = 0
     while f"{prefix}.layers.{i}.weight" in W:
-        if i: x = np.maximum(x, 0)            # ReLU between layers (the plan's IQL critics)
+        if i: x = hidden(x)
         x = x @ W[f"{prefix}.layers.{i}.weight"].T + W[f"{prefix}.layers.{i}.bias"]; i += 1
-    return x[:, 0]
+    return x
 
-V = lambda o: mlp("value", (o - mean) / std)
+V = lambda o: mlp("value", (o - mean) / std)[:, 0]
 def act(name, x):
     if name == "relu": return np.maximum(x, 0)
     if name == "mish": return x * np.tanh(np.logaddexp(0, x))
@@ -76,14 +76,9 @@ try:
 except (OSError, KeyError, ValueError) as e:
     sys.exit(f"error: {a.checkpoint}/checkpoint.json: cannot read config.activation ({e})")
 
-def mu(o):                                     # the actor's mean action, tanh(f(s))
-    x, i = (o - mean) / std, 0
-    while f"policy.body.layers.{i}.weight" in W:
-        if i: x = act(activation, x)
-        x = x @ W[f"policy.body.layers.{i}.weight"].T + W[f"policy.body.layers.{i}.bias"]; i += 1
-    return np.tanh(x)
+mu = lambda o: np.tanh(mlp("policy.body", (o - mean) / std, lambda h: act(activation, h)))   # the actor's mean action
 
-Q = lambda o, u: np.minimum(*(mlp(f"critic_target.q{k}", np.concatenate([(o - mean) / std, u], 1)) for k in (1, 2)))
+Q = lambda o, u: np.minimum(*(mlp(f"critic_target.q{k}", np.concatenate([(o - mean) / std, u], 1))[:, 0] for k in (1, 2)))
 
 s0 = cell(a.start)
 row = np.rint(O[:, 1] / a.cell_size).astype(int) + s0[0]
