@@ -625,15 +625,18 @@ public enum Workers {
     /// this thread. The two calls must write disjoint memory. (A work-stealing pool such as
     /// `DispatchQueue.concurrentPerform` often ran both halves on the caller when its worker
     /// woke late: the helper spins between a step's fork–joins instead.)
+    /// `site` and `line` name the call in ``profile(_:)``'s table.
     @inline(__always)
-    public static func pair(_ parallel: Bool, _ body: (Int) -> Void) {
+    public static func pair(_ parallel: Bool, site: StaticString = #fileID, line: UInt = #line, _ body: (Int) -> Void) {
         if parallel {
             withoutActuallyEscaping(body) { body in
                 var task = body
                 withUnsafeMutablePointer(to: &task) { p in
-                    ofk_pair_run({ ctx, index in
-                        ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(index))
-                    }, UnsafeMutableRawPointer(p))
+                    site.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { name in
+                        ofk_pair_run_at({ ctx, index in
+                            ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(index))
+                        }, UnsafeMutableRawPointer(p), name, UInt32(line))
+                    }
                 }
             }
         } else {
@@ -641,13 +644,40 @@ public enum Workers {
         }
     }
 
+    /// One call site's fork–joins while profiling was on (seconds summed over `calls`).
+    public struct SiteTiming: Sendable, Equatable {
+        public var site: String
+        /// `woken`: calls that found the helper asleep (it had spun out since the last fork).
+        public var calls, woken: Int
+        /// Fork to join on the calling thread; the caller's half (with posting the fork); the
+        /// helper's half; the caller's wait for the helper after its own half.
+        public var wall, caller, helper, wait: Double
+    }
+
+    /// Switches per-call-site timing of parallel ``pair(_:site:line:_:)`` calls on (clearing
+    /// earlier records) or off. A call site's halves measured apart tell an uneven split (one
+    /// half always longer) from a slow core (every site's helper, or caller, slower alike).
+    public static func profile(_ on: Bool) { ofk_pair_profile(on ? 1 : 0) }
+
+    /// The sites timed since ``profile(_:)`` switched timing on, in first-call order.
+    public static func siteTimings() -> [SiteTiming] {
+        var raw = [ofk_pair_site_stats](repeating: ofk_pair_site_stats(), count: 64)
+        let n = raw.withUnsafeMutableBufferPointer { ofk_pair_profile_read($0.baseAddress, $0.count) }
+        return raw.prefix(n).map { s in
+            SiteTiming(site: "\(s.site.map { String(cString: $0) } ?? "?"):\(s.line)", calls: Int(s.calls), woken: Int(s.woken),
+                       wall: Double(s.wall_ns) / 1e9, caller: Double(s.caller_ns) / 1e9,
+                       helper: Double(s.helper_ns) / 1e9, wait: Double(s.wait_ns) / 1e9)
+        }
+    }
+
     /// Runs `body` over `0..<count`, as two halves on the pair when `parallel` and `count` ≥
     /// `minimum`. The halves meet at a multiple of 64 elements, so a vectorised elementwise
     /// kernel (16 lanes at most) treats every element exactly as one call over the whole range.
     @inline(__always)
-    public static func split(_ parallel: Bool, count: Int, minimum: Int = 1 << 14, _ body: (Range<Int>) -> Void) {
+    public static func split(_ parallel: Bool, count: Int, minimum: Int = 1 << 14, site: StaticString = #fileID, line: UInt = #line,
+                             _ body: (Range<Int>) -> Void) {
         guard parallel && count >= minimum else { body(0..<count); return }
         let mid = (count / 2) & ~63
-        pair(true) { body($0 == 0 ? 0..<mid : mid..<count) }
+        pair(true, site: site, line: line) { body($0 == 0 ? 0..<mid : mid..<count) }
     }
 }

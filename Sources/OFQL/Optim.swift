@@ -36,7 +36,7 @@ public final class Adam<T: NetScalar> {
     /// Clips and applies one step with learning rate `lr`; returns the gradient norm before
     /// clipping. Throws (leaving parameters and moments untouched) if the norm is not finite.
     /// `norm`: the gradient's norm when the caller has it already (``gradientNorm(_:)``).
-    /// `parallel`: the Float step runs as two halves on the pair (``Workers/split(_:count:minimum:_:)``;
+    /// `parallel`: the Float step runs as two halves on the pair (``Workers/split(_:count:minimum:site:line:_:)``;
     /// the caller has BLAS on one thread), with the same values.
     @discardableResult
     public func update(_ block: ParameterBlock<T>, lr: Double, norm given: Double? = nil, parallel: Bool = false) throws -> Double {

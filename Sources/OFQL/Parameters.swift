@@ -127,7 +127,7 @@ public enum VectorMath {
     }
 
     /// Polyak / EMA update target ← target + τ·(online − target), elementwise.
-    /// `parallel`: two halves on the pair (``Workers/split(_:count:minimum:_:)``), same values.
+    /// `parallel`: two halves on the pair (``Workers/split(_:count:minimum:site:line:_:)``), same values.
     public static func polyak<T: NetScalar>(target: UnsafeMutablePointer<T>, online: UnsafePointer<T>, _ n: Int, tau: T,
                                             parallel: Bool = false) {
         if T.self == Float.self {

@@ -76,6 +76,8 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Action dimension.") var actDim = 2
     @Flag(inversion: .prefixedNo, help: "Also measure the shipping default config on hopper's shapes.") var defaultConfig = true
     @Option(help: "Other learners measured after OFQL, comma-separated (bc, td3bc, iql, fql, fbrac, dql; empty: none).") var baselines = "bc,td3bc,iql,fql,fbrac,dql"
+    @Flag(help: "After each line, a pair_site line per fork–join call site of the timed steps: the caller's and the helper's halves and the caller's wait (with --threads ≥ 2). The concurrent-sgemm reference's site is the control: its halves are equal work.")
+    var pairProfile = false
 
     /// Peer figures (steps/s, 2-core CPU, quiet machine) from shared/anchors/RESULTS.md §4.
     static let peers: [String: (jax: Double, torch: Double)] = ["256x3": (97, 49), "512x4": (23, 15)]
@@ -102,6 +104,7 @@ struct BenchTrainCommand: ParsableCommand {
             }
             print(benchLine(bench: "ofql_train_steps", label: "hidden=\(spec) batch=\(batch) obs=\(obsDim) act=\(actDim) mish raw-rt ema=off",
                             values: rates, unit: "steps/s", extra: more))
+            printPairSites("hidden=\(spec)")
         }
         // The shipping default (sinusoidal times, EMA on, observation normalisation off) on
         // hopper's shapes: what `train` runs on hopper-medium-v1.
@@ -111,6 +114,7 @@ struct BenchTrainCommand: ParsableCommand {
             let (rates, extra) = try measure(cfg, data: try Self.synthetic(obsDim: 11, actDim: 3))
             print(benchLine(bench: "ofql_train_steps", label: "default config hidden=256x3 batch=\(batch) obs=11 act=3 (hopper)",
                             values: rates, unit: "steps/s", extra: extra))
+            printPairSites("default config")
         }
         // The other learners in their default shapes (BC and FQL: the suite’s 3 × 256 Mish; TD3+BC and IQL: 2 × 256 ReLU).
         for name in baselines.split(separator: ",").map(String.init) where !name.isEmpty {
@@ -120,6 +124,24 @@ struct BenchTrainCommand: ParsableCommand {
             let shape = cfg.hidden.map(String.init).joined(separator: "/")
             print(benchLine(bench: "\(name)_train_steps", label: "\(name) hidden=\(shape) \(cfg.activation.rawValue) batch=\(batch) obs=\(obsDim) act=\(actDim)",
                             values: rates, unit: "steps/s", extra: extra))
+            printPairSites(name)
+        }
+    }
+
+    /// With `--pair-profile`: one line per fork–join site timed since ``measure(_:data:)``
+    /// switched timing on (per call, in µs), then timing off.
+    func printPairSites(_ line: String) {
+        guard pairProfile else { return }
+        let sites = Workers.siteTimings()
+        Workers.profile(false)
+        let total = sites.reduce(0) { $0 + $1.wall }
+        for t in sites.sorted(by: { $0.wall > $1.wall }) {
+            let per = { (v: Double) in format3(v / Double(max(t.calls, 1)) * 1e6) }
+            print(benchLine(bench: "pair_site", label: "\(line): \(t.site)", values: [t.wall / Double(max(t.calls, 1)) * 1e6],
+                            unit: "us/call fork to join", extra: [
+                ("calls", "\(t.calls)"), ("caller_us", per(t.caller)), ("helper_us", per(t.helper)),
+                ("caller_wait_us", per(t.wait)), ("helper_woken", "\(t.woken)"), ("share_of_pair_wall", format3(total > 0 ? t.wall / total : 0)),
+            ]))
         }
     }
 
@@ -151,6 +173,7 @@ struct BenchTrainCommand: ParsableCommand {
         // pairing cancels the drift) and reported as the median of the pairs.
         var failure: Error?
         var rates: [Double] = [], sg1s: [Double] = [], fractions: [Double] = []
+        if pairProfile { Workers.profile(true) }
         for _ in 0..<options.reps {
             if !blasThreads { trainer.agent.useCores(threads) } else { BLASRuntime.setThreads(threads) }
             let r = measureRates(reps: 1, seconds: options.seconds, unitsPerCall: 1, warmup: 1) {

@@ -86,6 +86,26 @@ struct CLITests {
         #expect(r3.status != 0)
     }
 
+    @Test("bench train --pair-profile: a pair_site line per fork–join site after its learner's line, the control among them; none without the flag")
+    func benchTrainPairProfile() throws {
+        let base = ["bench", "train", "--hidden", "16x2", "--batch", "32", "--reps", "1", "--seconds", "0.05", "--baselines", "",
+                    "--no-default-config", "--threads", "2"]
+        let r = try runCLI(base + ["--pair-profile"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(lines.first?["bench"] as? String == "ofql_train_steps")
+        let sites = lines.dropFirst().filter { $0["bench"] as? String == "pair_site" }
+        #expect(sites.count == lines.count - 1, "only pair_site lines follow: \(r.stdout)")
+        let labels = sites.compactMap { $0["label"] as? String }
+        #expect(labels.contains { $0.contains("OFQL/Agent.swift:") }, "the update's critic pairs are sites: \(labels)")
+        #expect(labels.contains { $0.contains("ofql_eval/BenchTrainCommand.swift:") }, "the concurrent-sgemm control: \(labels)")
+        #expect(sites.allSatisfy { ($0["calls"] as? Int ?? 0) > 0 })
+        let plain = try runCLI(base)
+        #expect(plain.status == 0 && !plain.stdout.contains("pair_site"))
+    }
+
     @Test("compare refuses a --run without NAME=DIR, a folder without evaluations and a non-Markdown --out")
     func compareBadInput() throws {
         let r = try runCLI(["compare", "--run", "runs/a"])

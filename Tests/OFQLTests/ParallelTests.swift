@@ -64,4 +64,28 @@ struct PairTests {
             }
         }
     }
+
+    @Test("per-site timing: each parallel call counted at its own #fileID:#line, the halves bracketed by the fork-to-join time; serial and nested calls not counted; switching on clears")
+    func siteTimings() {
+        Workers.profile(true)
+        defer { Workers.profile(false) }
+        let here = #line
+        for _ in 0..<20 { Workers.pair(true) { i in if i == 1 { usleep(1000) }; Workers.pair(true) { _ in } } }
+        Workers.pair(false) { _ in }
+        // (Other tests may fork–join meanwhile, at their own sites.)
+        let site = "OFQLTests/ParallelTests.swift:", lines = [here + 1, here + 2, here + 16].map { site + "\($0)" }
+        let mine = Workers.siteTimings().filter { lines.contains($0.site) }
+        #expect(mine.map(\.site) == [lines[0]], "only the outer parallel call is a site: \(mine.map(\.site))")
+        guard let t = mine.first else { return }
+        #expect(t.calls == 20)
+        #expect(t.helper >= 20 * 0.001, "the helper's half sleeps ≥ 1 ms per call: \(t.helper) s")
+        #expect(t.wall >= t.helper && t.wall >= t.caller)
+        #expect(abs(t.wall - (t.caller + t.wait)) < 1e-6, "fork to join = the caller's half + its wait")
+        // The helper runs inside [fork, join], so the caller waits at least the helper's excess.
+        #expect(t.wait >= t.helper - t.caller - 1e-6)
+        Workers.profile(true)
+        Workers.profile(false)
+        Workers.pair(true) { _ in }
+        #expect(Workers.siteTimings().filter { lines.contains($0.site) }.isEmpty, "switched off after a reset: nothing recorded")
+    }
 }

@@ -9,6 +9,7 @@
 #ifndef COFQL_KERNELS_H
 #define COFQL_KERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,6 +64,26 @@ typedef void (*ofk_pair_fn)(void *ctx, int index);
 /// on first use), returning when both are done. Calls from several threads are serialised; a
 /// call from inside a task runs both halves in order on the calling thread.
 void ofk_pair_run(ofk_pair_fn fn, void *ctx);
+/// ``ofk_pair_run`` with a call site (`site`: a NUL-terminated name that outlives the process,
+/// such as a Swift `#fileID` literal; `line`), recorded when profiling is on.
+void ofk_pair_run_at(ofk_pair_fn fn, void *ctx, const char *site, unsigned line);
+
+/// One call site's fork–joins since profiling was switched on (times in nanoseconds, summed
+/// over `calls`). Nested calls, which run both halves on the caller, are not counted.
+typedef struct {
+    const char *site;
+    unsigned line;
+    uint64_t calls;
+    uint64_t wall_ns;     ///< fork to join on the calling thread
+    uint64_t caller_ns;   ///< the caller's task 0 (with posting the fork)
+    uint64_t helper_ns;   ///< the helper's task 1
+    uint64_t wait_ns;     ///< the caller waiting for the helper after task 0
+    uint64_t woken;       ///< calls that found the helper asleep (a condition-variable wake)
+} ofk_pair_site_stats;
+/// Switches per-site timing on (clearing the table) or off; call outside any fork–join.
+void ofk_pair_profile(int on);
+/// Copies up to `capacity` sites, in first-call order, into `out`; returns how many.
+size_t ofk_pair_profile_read(ofk_pair_site_stats *out, size_t capacity);
 
 #ifdef __cplusplus
 }
