@@ -33,8 +33,7 @@ static _Thread_local int in_pair = 0;        // this thread is running a task
 static _Atomic int pair_profiling = 0;
 static _Atomic uint64_t pair_helper_ns = 0;  // the helper's time in the last task
 static _Atomic int pair_helper_slept = 0;     // the helper slept before the last task
-enum { PAIR_SITES = 64 };
-static ofk_pair_site_stats pair_sites[PAIR_SITES];
+static ofk_pair_site_stats pair_sites[OFK_PAIR_SITES];
 static size_t pair_site_count = 0;
 
 static uint64_t pair_now_ns(void) {
@@ -120,7 +119,7 @@ static ofk_pair_site_stats *pair_site_slot(const char *site, unsigned line) {
     for (size_t i = 0; i < pair_site_count; i++) {
         if (pair_sites[i].site == site && pair_sites[i].line == line) return &pair_sites[i];
     }
-    if (pair_site_count == PAIR_SITES) return NULL;
+    if (pair_site_count == OFK_PAIR_SITES) return NULL;
     ofk_pair_site_stats *slot = &pair_sites[pair_site_count++];
     slot->site = site; slot->line = line;
     return slot;

@@ -661,7 +661,7 @@ public enum Workers {
 
     /// The sites timed since ``profile(_:)`` switched timing on, in first-call order.
     public static func siteTimings() -> [SiteTiming] {
-        var raw = [ofk_pair_site_stats](repeating: ofk_pair_site_stats(), count: 64)
+        var raw = [ofk_pair_site_stats](repeating: ofk_pair_site_stats(), count: Int(OFK_PAIR_SITES))
         let n = raw.withUnsafeMutableBufferPointer { ofk_pair_profile_read($0.baseAddress, $0.count) }
         return raw.prefix(n).map { s in
             SiteTiming(site: "\(s.site.map { String(cString: $0) } ?? "?"):\(s.line)", calls: Int(s.calls), woken: Int(s.woken),

@@ -136,8 +136,9 @@ struct BenchTrainCommand: ParsableCommand {
         Workers.profile(false)
         let total = sites.reduce(0) { $0 + $1.wall }
         for t in sites.sorted(by: { $0.wall > $1.wall }) {
-            let per = { (v: Double) in format3(v / Double(max(t.calls, 1)) * 1e6) }
-            print(benchLine(bench: "pair_site", label: "\(line): \(t.site)", values: [t.wall / Double(max(t.calls, 1)) * 1e6],
+            let perCall = { (seconds: Double) in seconds / Double(max(t.calls, 1)) * 1e6 }
+            let per = { format3(perCall($0)) }
+            print(benchLine(bench: "pair_site", label: "\(line): \(t.site)", values: [perCall(t.wall)],
                             unit: "us/call fork to join", extra: [
                 ("calls", "\(t.calls)"), ("caller_us", per(t.caller)), ("helper_us", per(t.helper)),
                 ("caller_wait_us", per(t.wait)), ("helper_woken", "\(t.woken)"), ("share_of_pair_wall", format3(total > 0 ? t.wall / total : 0)),

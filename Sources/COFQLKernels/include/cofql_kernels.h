@@ -80,6 +80,8 @@ typedef struct {
     uint64_t wait_ns;     ///< the caller waiting for the helper after task 0
     uint64_t woken;       ///< calls that found the helper asleep (a condition-variable wake)
 } ofk_pair_site_stats;
+/// How many call sites the timing table holds (later sites are not recorded).
+#define OFK_PAIR_SITES 64
 /// Switches per-site timing on (clearing the table) or off; call outside any fork–join.
 void ofk_pair_profile(int on);
 /// Copies up to `capacity` sites, in first-call order, into `out`; returns how many.
