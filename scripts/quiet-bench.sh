@@ -37,6 +37,8 @@ for p in "${pairs[@]}"; do
     run "$tag" "$cpus" bench gemm "${R[@]}" --sizes 256
     run "$tag" "$cpus" bench train "${R[@]}" --hidden 256x3 --baselines bc
     run "$tag" "$cpus" bench rollout "${R[@]}" --episodes "$EP" --workers 1 --workers 2
+    run "$tag" "$cpus" bench policy "${R[@]}" --batches 1 --threads 1
+    run "$tag" "$cpus" bench policy "${R[@]}" --batches 1 --threads 2
 done
 all=$(nproc); ws=(--workers 1 --workers 2 --workers 4); ((all >= 8)) && ws+=(--workers 8); ((all >= 16)) && ws+=(--workers 16)
 run "all-$all" "0-$((all - 1))" bench rollout "${R[@]}" --episodes $((EP * 4)) "${ws[@]}"

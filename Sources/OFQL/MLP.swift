@@ -385,17 +385,42 @@ extension MLP where T == Float {
     /// row's output does not depend on the others (see ``ofk_gemm_packed``). The result lands
     /// in ``output`` as with ``forward(_:input:rows:tangentRows:derivatives:parallel:)``, and
     /// agrees with it to rounding (another summation order).
-    public func forwardPacked(_ packed: PackedWeights, input: UnsafePointer<Float>, rows: Int) {
+    ///
+    /// `splitColumns` runs each layer as two halves of its output units, whole 16-unit panels
+    /// each, on the two-worker pair (``Workers/pair(_:site:line:_:)``): each core then reads
+    /// half of every weight matrix, so one caller's small batches (a single episode's
+    /// decisions) use both cores' caches. Every unit's sum and activation is computed exactly
+    /// as without the split, so the output is bit-identical. For a caller that has the second
+    /// core to itself: rollout workers that already keep every core busy leave it off.
+    public func forwardPacked(_ packed: PackedWeights, input: UnsafePointer<Float>, rows: Int, splitColumns: Bool = false) {
         precondition(rows <= maxRows, "MLP rows \(rows) exceed workspace \(maxRows)")
         precondition(packed.panels.count == dims.count - 1, "packed weights are for another network")
         var x = input
         for l in 0..<(dims.count - 1) {
             let din = l == 0 ? packed.inputWidth : dims[l], dout = dims[l + 1]
             let isOut = l == dims.count - 2
-            let h = isOut ? output : pre[l]
-            ofk_gemm_packed(x, rows, din, din, packed.panels[l], dout, packed.biases[l], h, dout)
+            let h = isOut ? output : pre[l], y: UnsafeMutablePointer<T>? = isOut ? nil : post[l]
+            let panel = packed.panels[l], bias = packed.biases[l], activation = spec.activation
+            // Units [c0, c1): panel c0/16 onwards (``ofk_pack_panels``: panel q holds k × 16 floats).
+            func units(_ c0: Int, _ c1: Int) {
+                ofk_gemm_packed(x, rows, din, din, panel + c0 * din, c1 - c0, bias + c0, h + c0, dout)
+                guard let y else { return }
+                if c0 == 0 && c1 == dout {
+                    Kernels.activation(activation, h, rows: rows, cols: dout, bias: nil, y: y, d: nil)
+                } else {
+                    for r in 0..<rows {
+                        Kernels.activation(activation, h + r * dout + c0, rows: 1, cols: c1 - c0, bias: nil, y: y + r * dout + c0, d: nil)
+                    }
+                }
+            }
+            let panels = (dout + 15) / 16
+            if splitColumns && panels >= 2 {
+                let mid = panels / 2 * 16
+                Workers.pair(true, site: "MLP.forwardPacked units") { $0 == 0 ? units(0, mid) : units(mid, dout) }
+            } else {
+                units(0, dout)
+            }
             if isOut { break }
-            Kernels.activation(spec.activation, h, rows: rows, cols: dout, bias: nil, y: post[l], d: nil)
             x = UnsafePointer(post[l])
         }
     }

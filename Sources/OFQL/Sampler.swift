@@ -65,6 +65,12 @@ public final class PolicySampler {
     /// Up to this many rows use ``packed``; larger batches go through BLAS, whose re-packing
     /// of the weights is then amortised.
     public static let packedRowLimit = 32
+    /// Splits each packed layer's output units over the two-worker pair (see
+    /// ``MLP/forwardPacked(_:input:rows:splitColumns:)``): for a caller that decides alone
+    /// (one episode) with a second core free. Applies to the one-step OFQL, FQL and
+    /// deterministic policies' packed path; the actions are bit-identical either way. Off
+    /// by default (``copy()`` too), and to be left off in rollout workers, which share one pair.
+    public var splitColumns = false
 
     private convenience init(copying other: PolicySampler) {
         self.init(architecture: other.architecture, source: other.params, normalizer: other.normalizer,
@@ -167,13 +173,13 @@ public final class PolicySampler {
         if flow != nil, let bc {
             // FQL's one-step policy: a = clip(μ(s, z), −1, 1).
             FQLNets<Float>.concat(s, obsDim, noise, actDim, rows: count, into: input)
-            if let packed { bc.forwardPacked(packed, input: input, rows: count) } else { bc.forward(p, input: input, rows: count, derivatives: false) }
+            if let packed { bc.forwardPacked(packed, input: input, rows: count, splitColumns: splitColumns) } else { bc.forward(p, input: input, rows: count, derivatives: false) }
             for k in 0..<(count * actDim) { out[k] = EulerFlow<Float>.clip(bc.output[k]) }
             return
         }
         if let bc {
             if let packed {
-                bc.forwardPacked(packed, input: s, rows: count)
+                bc.forwardPacked(packed, input: s, rows: count, splitColumns: splitColumns)
             } else if count == 1 { bc.forwardRow(p, input: s) } else { bc.forward(p, input: s, rows: count, derivatives: false) }
             switch squash {
             case .clip: for k in 0..<(count * actDim) { let x = bc.output[k]; out[k] = x < -1 ? -1 : (x > 1 ? 1 : x) }
@@ -198,7 +204,7 @@ public final class PolicySampler {
         }
         if let packed {
             net.leadingInput(s: s, z: noise, rows: count, into: input)
-            net.body.forwardPacked(packed, input: input, rows: count)
+            net.body.forwardPacked(packed, input: input, rows: count, splitColumns: splitColumns)
         } else if count == 1 {
             net.forwardRow(p, s: s, z: noise, r: 0, t: 1)
         } else {

@@ -218,7 +218,7 @@ struct BenchPolicyCommand: ParsableCommand {
         commandName: "policy", abstract: "One-step action sampling throughput (3×256 Mish, obs 24, act 4, raw r/t inputs).")
     @OptionGroup var options: BenchOptions
     @Option(help: "Batch sizes.") var batches: [Int] = [1, 256]
-    @Option(help: "Cores (default: 1 below batch 32, as inside rollout workers; else 2). From batch 64, 2 runs two workers over single-threaded BLAS.") var threads: Int?
+    @Option(help: "Cores (default: 1 below batch 32, as inside rollout workers; else 2). With 2: up to batch 32 each layer's output units are split over two workers (one episode's decisions on both cores' caches); from batch 64, two workers over single-threaded BLAS.") var threads: Int?
     @Flag(help: "With --threads ≥ 2, use one worker and multi-threaded BLAS instead (the old scheme).")
     var blasThreads = false
 
@@ -238,6 +238,7 @@ struct BenchPolicyCommand: ParsableCommand {
             // Small batches: the rollout workers' path (a PolicySampler's packed weights, noise
             // drawn per call as `sampleActions` does); large ones: the agent's two-worker path.
             let sampler = b <= PolicySampler.packedRowLimit ? agent.makeSampler(maxRows: b) : nil
+            sampler?.splitColumns = threads >= 2 && !blasThreads
             var noise = [Float](repeating: 0, count: b * 4)
             let rates = obs.withUnsafeBufferPointer { o in
                 out.withUnsafeMutableBufferPointer { op in
@@ -253,8 +254,9 @@ struct BenchPolicyCommand: ParsableCommand {
                     }
                 }
             }
-            var extra: [(String, String)] = [("threads", "\(threads)"), ("workers", "\(sampler == nil ? agent.workers : 1)"),
-                                             ("path", sampler == nil ? "\"agent blas\"" : "\"sampler packed\"")]
+            let path = sampler == nil ? "agent blas" : sampler!.splitColumns ? "sampler packed, units split over 2 workers" : "sampler packed"
+            var extra: [(String, String)] = [("threads", "\(threads)"), ("workers", "\(sampler.map { $0.splitColumns ? 2 : 1 } ?? agent.workers)"),
+                                             ("path", "\"\(path)\"")]
             if let p = Self.peers[b] {
                 extra += [("peer_actions_per_s", format3(p.0)), ("peer", "\"\(p.1) flow-1, shared/anchors/RESULTS.md §2\"")]
             }

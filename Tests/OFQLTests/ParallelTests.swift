@@ -40,8 +40,9 @@ import Testing
     }
 }
 
-/// The two-worker fork–join itself (`ofk_pair_run`).
-struct PairTests {
+/// The two-worker fork–join itself (`ofk_pair_run`). Serialized: two tests read the one
+/// per-site timing table.
+@Suite(.serialized) struct PairTests {
     @Test("both halves run, on two threads when parallel, in order otherwise; nested calls do not deadlock")
     func pairRunsBothHalves() {
         for parallel in [true, false] {
@@ -87,5 +88,40 @@ struct PairTests {
         Workers.profile(false)
         Workers.pair(true) { _ in }
         #expect(Workers.siteTimings().filter { lines.contains($0.site) }.isEmpty, "switched off after a reset: nothing recorded")
+    }
+
+    @Test("packed inference with its units split over the pair: the same bits as one worker, every layer of two or more panels forked once")
+    func packedUnitsSplitOverThePair() throws {
+        // Hidden widths with panel tails (37 and 20 units: 3 and 2 panels), a one-panel output.
+        var layout = ParameterLayout()
+        let net = MLP<Float>(MLPSpec(inputDim: 13, hidden: [37, 20, 256], outputDim: 3, activation: .mish), prefix: "p",
+                             layout: &layout, maxRows: 9)
+        let block = ParameterBlock<Float>(layout: layout)
+        var rng = Xoshiro(seed: 5)
+        net.initialize(block.values, rng: &rng)
+        let x = (0..<(9 * 13)).map { _ in Float(rng.normal()) }
+        let packed = net.packWeights(block.values)
+        func run(_ rows: Int, _ split: Bool) -> [UInt32] {
+            x.withUnsafeBufferPointer { net.forwardPacked(packed, input: $0.baseAddress!, rows: rows, splitColumns: split) }
+            return UnsafeBufferPointer(start: net.output, count: rows * 3).map(\.bitPattern)
+        }
+        Workers.profile(true)
+        defer { Workers.profile(false) }
+        for rows in [1, 4, 9] { #expect(run(rows, true) == run(rows, false), "\(rows) row(s)") }
+        let forks = Workers.siteTimings().filter { $0.site.hasPrefix("MLP.forwardPacked units:") }.map(\.calls).reduce(0, +)
+        #expect(forks == 3 * 3, "three split layers (37, 20, 256 units) per forward, three forwards: \(forks) forks")
+
+        // A sampler's split path gives the same actions (OFQL's one-step policy, 3 × 256).
+        let agent = try OFQLAgent.create(config: OFQLConfig(), obsDim: 11, actDim: 3, seed: 2)
+        let sampler = agent.makeSampler(maxRows: 1)
+        let obs = (0..<11).map { _ in Float(rng.normal()) }, noise = (0..<3).map { _ in Float(rng.normal()) }
+        var plain = [Float](repeating: 0, count: 3), split = plain
+        sampler.sample(observations: obs, count: 1, noise: noise, into: &plain)
+        sampler.splitColumns = true
+        #expect(!sampler.copy().splitColumns, "a worker copy starts unsplit")
+        sampler.sample(observations: obs, count: 1, noise: noise, into: &split)
+        #expect(split.map(\.bitPattern) == plain.map(\.bitPattern))
+        #expect(Workers.siteTimings().filter { $0.site.hasPrefix("MLP.forwardPacked units:") }.map(\.calls).reduce(0, +) == forks + 3,
+                "the sampler's three hidden layers forked")
     }
 }
