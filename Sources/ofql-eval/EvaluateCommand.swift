@@ -31,6 +31,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "β of the candidate selection's softmax.") var selectBeta: Double = 1
     @Option(help: "Scale of the candidates' initial noise.") var selectTemperature: Double = 0.5
     @Option(help: "Sample the checkpoint in another mode: ddim1 (DQL: one DDIM step), flow-K (FQL's BC flow, FBRAC's flow: K Euler steps) or meanflow-K (OFQL: K steps of the average velocity).") var sampling: String?
+    @Option(help: "Checkpoints: multiply every noise draw of the sampler (the initial noise z; for DQL also each denoising step's noise) by this; 0 evaluates the deterministic policy at z = 0, 1 the policy as trained.")
+    var noiseScale: Float = 1
     @Option(help: "Mazes: start every episode in this cell (ROW,COL of the layout, 0-based) instead of S, to see from where the policy reaches the goal.")
     var startCell: String?
     @OptionGroup var rollout: RolloutArguments
@@ -49,6 +51,11 @@ struct EvaluateCommand: ParsableCommand {
         guard selectBeta >= 0, selectBeta.isFinite else { throw ValidationError("--select-beta must be ≥ 0, got \(selectBeta)") }
         guard selectTemperature >= 0, selectTemperature.isFinite else {
             throw ValidationError("--select-temperature must be ≥ 0, got \(selectTemperature)")
+        }
+        guard noiseScale >= 0, noiseScale.isFinite else { throw ValidationError("--noise-scale must be finite and ≥ 0, got \(noiseScale)") }
+        if noiseScale != 1 && checkpoint == nil { throw ValidationError("--noise-scale needs --checkpoint (scripted policies take --noise)") }
+        if noiseScale != 1 && select > 0 {
+            throw ValidationError("--noise-scale and --select are separate evaluation modes (--select-temperature scales the candidates' noise); pass one")
         }
         if startCell != nil { _ = try parsedStartCell() }
     }
@@ -74,7 +81,7 @@ struct EvaluateCommand: ParsableCommand {
                 guard select == 0 else { throw ValidationError("--sampling and --select are separate evaluation modes; pass one") }
                 do { try SamplingMode.validate(sampling) } catch { throw ValidationError("--sampling: \(error)") }
             }
-            do { loaded = try CheckpointPolicy.load(checkpoint, selection: selection, sampling: sampling) } catch { throw ValidationError("--checkpoint: \(error)") }
+            do { loaded = try CheckpointPolicy.load(checkpoint, selection: selection, sampling: sampling, noiseScale: noiseScale) } catch { throw ValidationError("--checkpoint: \(error)") }
             let envName = env ?? loaded.info.envID ?? (try? DatasetCatalog.entry(loaded.info.datasetID).env.rawValue)
             guard let envName else {
                 throw ValidationError("--env is required: the checkpoint's dataset '\(loaded.info.datasetID)' is not a catalog id")

@@ -317,6 +317,17 @@ struct BaselineCLITests {
             let eval = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "3", "--workers", "2"] + extra)
             #expect(eval.status == 0 && eval.stdout.contains("dql@20"), "\(eval.stderr)")
         }
+        // The deterministic diagnostic: every noise draw scaled by 0, named in the report.
+        let zero = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "2", "--workers", "1", "--noise-scale", "0"])
+        #expect(zero.status == 0 && zero.stdout.contains("dql@20 noise×0.0"), "\(zero.stdout)\(zero.stderr)")
+        for (args, message) in [(["--noise-scale=-0.5"], "--noise-scale must be finite and ≥ 0, got -0.5"),
+                                (["--noise-scale", "nan"], "--noise-scale must be finite and ≥ 0, got nan"),
+                                (["--noise-scale", "0", "--select", "4"], "--noise-scale and --select are separate evaluation modes")] {
+            let bad = try runCLI(["evaluate", "--checkpoint", dir + "/run", "--episodes", "1"] + args)
+            #expect(bad.status != 0 && bad.stderr.contains(message), "\(bad.stderr)")
+        }
+        let scripted = try runCLI(["evaluate", "--env", "hopper", "--policy", "medium", "--episodes", "1", "--noise-scale", "0"])
+        #expect(scripted.status != 0 && scripted.stderr.contains("--noise-scale needs --checkpoint"), "\(scripted.stderr)")
     }
 }
 
