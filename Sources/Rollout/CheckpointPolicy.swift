@@ -23,6 +23,7 @@ public final class CheckpointPolicy: BatchPolicy {
         self.name = name
         sampler = agent.makeSampler(maxRows: lanes)
         selector = nil
+        precondition(noiseScale.isFinite && noiseScale >= 0, "noise scale must be finite and ≥ 0, got \(noiseScale)")
         self.noiseScale = noiseScale
         noise = .allocate(capacity: lanes * sampler.noiseDim)
     }
@@ -42,6 +43,7 @@ public final class CheckpointPolicy: BatchPolicy {
         self.name = name
         sampler = try SamplingMode.sampler(agent, mode: sampling, maxRows: lanes)
         selector = nil
+        precondition(noiseScale.isFinite && noiseScale >= 0, "noise scale must be finite and ≥ 0, got \(noiseScale)")
         self.noiseScale = noiseScale
         noise = .allocate(capacity: lanes * sampler.noiseDim)
     }
