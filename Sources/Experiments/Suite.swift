@@ -47,6 +47,37 @@ public struct SuitePlan: Codable, Sendable, Equatable {
     /// over the algorithm's and the dataset's, and every algorithm it names gets one cell per
     /// (dataset, variant, seed) whose rows carry the variant's name.
     public var variants: [Variant]?
+    /// When set, the table gains a second read of every trained column: each seed's mean over
+    /// its evaluations at steps ≥ this (e.g. 20000 of 50000), then mean ± std over seeds. One
+    /// checkpoint's score can swing by tens of points between evaluations; the mean of the
+    /// later curve shows whether an ordering holds beyond the final one.
+    public var curve_mean_from: Int?
+
+    /// The plan file's keys, at the top and in each nested object; any other key is refused, so
+    /// a misspelt one is not silently ignored.
+    static let keys: Set<String> = ["name", "datasets", "algorithms", "seeds", "steps", "eval_episodes", "eval_every", "configs",
+                                    "data_seed", "eval_seed", "slurm", "eval_modes", "variants", "curve_mean_from"]
+    static let nestedKeys: [String: Set<String>] = [
+        "datasets": ["id", "size", "steps", "config", "configs"],
+        "eval_modes": ["candidates", "noise_temperature", "beta", "sampling", "algos", "datasets"],
+        "variants": ["name", "algos", "config"],
+        "slurm": ["cpus_per_task", "time", "throttle", "partition"],
+    ]
+
+    /// The keys of a plan file's JSON that the plan does not know, as paths (`datasets[2].stpes`).
+    static func unknownKeys(_ top: [String: Any]) -> [String] {
+        var unknown = Set(top.keys).subtracting(keys).sorted()
+        for (field, known) in nestedKeys.sorted(by: { $0.key < $1.key }) {
+            let objects: [(String, [String: Any])]
+            if let list = top[field] as? [Any] {
+                objects = list.enumerated().compactMap { i, o in (o as? [String: Any]).map { ("\(field)[\(i)]", $0) } }
+            } else if let o = top[field] as? [String: Any] {
+                objects = [(field, o)]
+            } else { continue }
+            for (path, o) in objects { unknown += Set(o.keys).subtracting(known).sorted().map { "\(path).\($0)" } }
+        }
+        return unknown
+    }
 
     /// A named ablation setting, e.g. `{"name": "lambda=0.75", "config": {"flowRatio": 0.75}}`.
     public struct Variant: Codable, Sendable, Equatable {
@@ -144,6 +175,12 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         do { plan = try JSONDecoder().decode(SuitePlan.self, from: data) } catch {
             throw RunError("--plan \(path): not a suite plan (\(error))")
         }
+        if let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            let unknown = unknownKeys(top)
+            if !unknown.isEmpty {
+                throw RunError("--plan \(path): unknown key\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) (a plan's keys: \(keys.sorted().joined(separator: ", ")))")
+            }
+        }
         do { try plan.validate() } catch { throw RunError("--plan \(path): \(error)") }
         return plan
     }
@@ -168,6 +205,9 @@ public struct SuitePlan: Codable, Sendable, Equatable {
         }
         guard steps >= 1, eval_episodes >= 1 else { throw RunError("plan: steps and eval_episodes must be positive") }
         if let e = eval_every, e < 1 { throw RunError("plan: eval_every must be positive, got \(e)") }
+        if let f = curve_mean_from, !(1...datasets.map(steps(for:)).min()!).contains(f) {
+            throw RunError("plan: curve_mean_from must be a step from 1 to the shortest run's \(datasets.map(steps(for:)).min()!), got \(f)")
+        }
         if Set(seeds).count != seeds.count { throw RunError("plan: seeds repeat") }
         let modes = eval_modes ?? []
         for m in modes {
@@ -723,6 +763,7 @@ public struct Suite {
             let keys = v.config.keys.sorted().map { "\($0) = \(v.config[$0]!.any)" }.joined(separator: ", ")
             o += "\(v.name): \(keys)\(v.algos.map { " (" + $0.joined(separator: ", ") + ")" } ?? "").\n"
         }
+        if let from = plan.curve_mean_from { o += curveMeanTable(c, from: from) }
         if !c.missing.isEmpty {
             let total = plan.cells.reduce(0) { $0 + 1 + plan.evalModes(for: $1.algo, dataset: $1.dataset).count }
             o += "\nMissing cells (\(c.missing.count) of \(total)):\n\n"
@@ -731,6 +772,40 @@ public struct Suite {
         o += "\nDatasets: " + plan.datasets.map { "\($0.id) (\((try? plan.size(of: $0)) ?? 0) transitions)" }.joined(separator: ", ")
         o += "; generation seed \(plan.dataSeed).\n\nRegenerate with:\n\n```sh\n\(command)\n```\n\n"
         o += "Cells (one JSON file per dataset, algorithm and seed) are in `\(cellsDir)`; a run skips every cell whose file matches the plan.\n"
+        return o
+    }
+
+    /// The columns that train (one-step evaluation, with a curve of evaluations during training).
+    var trainedColumns: [Column] { columns.filter { $0.eval == "one-step" } }
+
+    /// A record's mean over its curve's evaluations at steps ≥ `from` (nil when it has none).
+    static func curveMean(_ r: CellRecord, from: Int) -> Double? {
+        let late = r.curve.filter { $0.step >= from }.map(\.score)
+        return late.isEmpty ? nil : Summary(late).mean
+    }
+
+    /// The second read of the trained columns (``SuitePlan/curve_mean_from``).
+    func curveMeanTable(_ c: Collection, from: Int) -> String {
+        let cols = trainedColumns
+        func means(_ dataset: String, _ col: Column) -> [Double] {
+            plan.seeds.compactMap { c.records[col.key(dataset, seed: $0)].flatMap { Suite.curveMean($0, from: from) } }
+        }
+        var o = "\n## Mean of the evaluations from step \(from) on\n\n"
+        o += "Each seed's mean over its evaluations (\(plan.eval_episodes) episodes each) at steps ≥ \(from), then mean ± std over seeds: a read less tied to one checkpoint than the final score.\n\n"
+        o += "| Dataset | " + cols.map(\.title).joined(separator: " | ") + " |\n"
+        o += "|---|" + cols.map { _ in "---:" }.joined(separator: "|") + "|\n"
+        var byDomain: [String: [String]] = [:]
+        for item in plan.datasets {
+            byDomain[Suite.domain(item.id), default: []].append(item.id)
+            o += "| \(item.id) | " + cols.map { cellText(means(item.id, $0)) }.joined(separator: " | ") + " |\n"
+        }
+        for d in byDomain.keys.sorted() {
+            let ids = byDomain[d]!
+            o += "| **\(d) average** | " + cols.map { col in
+                let m = ids.map { means($0, col) }.filter { $0.count == plan.seeds.count }.map { Summary($0).mean }
+                return m.count == ids.count ? String(format: "**%.1f**", Summary(m).mean) : "–"
+            }.joined(separator: " | ") + " |\n"
+        }
         return o
     }
 
@@ -746,12 +821,16 @@ public struct Suite {
             for col in columns {
                 for s in plan.seeds {
                     guard let r = c.records[col.key(item.id, seed: s)] else { continue }
-                    rows.append(["dataset": r.dataset, "domain": r.domain, "algo": col.row, "seed": r.seed, "steps": r.steps,
-                                 "score": r.score, "eval": r.eval, "variant": r.variant])
+                    var row: [String: Any] = ["dataset": r.dataset, "domain": r.domain, "algo": col.row, "seed": r.seed, "steps": r.steps,
+                                              "score": r.score, "eval": r.eval, "variant": r.variant]
+                    if let from = plan.curve_mean_from, col.eval == "one-step", let m = Suite.curveMean(r, from: from) {
+                        row["curve_mean"] = m
+                    }
+                    rows.append(row)
                 }
             }
         }
-        let protocolInfo: [String: Any] = [
+        var protocolInfo: [String: Any] = [
             "name": plan.name,
             "datasets": plan.datasets.map { ["id": $0.id, "version": datasetVersion($0.id) as Any, "size": (try? plan.size(of: $0)) as Any,
                                                     "steps": plan.steps(for: $0)] },
@@ -767,6 +846,7 @@ public struct Suite {
             "eval_seeds": "episode i of every evaluation uses env seed eval_seed + i",
             "missing": c.missing.map { "\($0.cell): \($0.reason)" },
         ]
+        if let from = plan.curve_mean_from { protocolInfo["curve_mean_from"] = from }
         let data = try JSONSerialization.data(withJSONObject: ["protocol": protocolInfo, "rows": rows],
                                               options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"

@@ -1,4 +1,5 @@
 @testable import Experiments
+import Datasets
 import Foundation
 import OFQL
 import Randomness
@@ -263,6 +264,63 @@ struct SuiteTests {
             #expect(why.hasPrefix("failed:") && why.contains(s.slurmLog(task: 1)), "\(why)")
             #expect(try s.collect().contains("failed:"))
         }
+    }
+
+    @Test("curve_mean_from adds each trained column's mean over its later evaluations to the table and its JSON")
+    func curveMean() throws {
+        try withTemporaryDirectory("suite-curve-mean") { dir in
+            var plan = tinyPlan(seeds: [0, 1])
+            plan.eval_every = 4
+            plan.curve_mean_from = 12
+            try suite(plan, dir).run()
+            let records = try [0, 1].map { try Suite.readCell(dir + "/cells/hopper-medium-v1.bc.seed-\($0).json") }
+            #expect(records.allSatisfy { $0.curve.map(\.step) == [4, 8, 12, 16, 20] })
+            let late = records.map { r in r.curve.filter { $0.step >= 12 }.map(\.score).reduce(0, +) / 3 }
+            #expect(records.map { Suite.curveMean($0, from: 12) } == late)
+            let md = try String(contentsOfFile: dir + "/results.md", encoding: .utf8)
+            let s = Summary(late)
+            #expect(md.contains("## Mean of the evaluations from step 12 on"), "\(md)")
+            #expect(md.contains("| hopper-medium-v1 | " + String(format: "%.1f ± %.1f", s.mean, s.std) + " |"), "\(md)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/results.json"))) as! [String: Any]
+            let rows = (json["rows"] as! [[String: Any]]).filter { $0["algo"] as? String == "bc" }
+            #expect(rows.compactMap { $0["curve_mean"] as? Double } == late)
+            #expect((json["protocol"] as! [String: Any])["curve_mean_from"] as? Int == 12)
+            // Without the key, neither the second table nor the field appears.
+            plan.curve_mean_from = nil
+            let plain = try suite(plan, dir).collect()
+            #expect(!plain.contains("Mean of the evaluations"))
+            plan.curve_mean_from = 21
+            #expect { try plan.validate() } throws: { "\($0)".contains("curve_mean_from") && "\($0)".contains("20") }
+        }
+    }
+
+    @Test("a plan file's misspelt keys are refused by path; the committed plans load")
+    func unknownPlanKeys() throws {
+        try withTemporaryDirectory("suite-keys") { dir in
+            let path = dir + "/plan.json"
+            var plan = tinyPlan()
+            plan.eval_modes = [.init(sampling: "ddim1", algos: nil)]
+            plan.algorithms = ["dql"]
+            var top = try JSONSerialization.jsonObject(with: JSONEncoder().encode(plan)) as! [String: Any]
+            try JSONSerialization.data(withJSONObject: top).write(to: URL(fileURLWithPath: path))
+            #expect(try SuitePlan.load(path: path) == plan)
+            top["eval_evry"] = 5
+            var ds = top["datasets"] as! [[String: Any]]
+            ds[0]["stpes"] = 10
+            top["datasets"] = ds
+            var modes = top["eval_modes"] as! [[String: Any]]
+            modes[0]["algo"] = ["dql"]
+            top["eval_modes"] = modes
+            try JSONSerialization.data(withJSONObject: top).write(to: URL(fileURLWithPath: path))
+            let e = #expect(throws: RunError.self) { try SuitePlan.load(path: path) }
+            let text = e?.description ?? ""
+            #expect(text.contains(path) && text.contains("datasets[0].stpes") && text.contains("eval_evry")
+                    && text.contains("eval_modes[0].algo") && text.contains("eval_every"), "\(text)")
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let plans = try FileManager.default.contentsOfDirectory(atPath: root + "/results").filter { $0.hasPrefix("plan-") && $0.hasSuffix(".json") }
+        #expect(plans.count >= 5)
+        for p in plans { #expect(throws: Never.self) { try SuitePlan.load(path: root + "/results/" + p) } }
     }
 
     @Test("bad plans and task ids are refused, naming what was expected")
