@@ -784,28 +784,39 @@ public struct Suite {
         return late.isEmpty ? nil : Summary(late).mean
     }
 
-    /// The second read of the trained columns (``SuitePlan/curve_mean_from``).
-    func curveMeanTable(_ c: Collection, from: Int) -> String {
+    /// The second read of the trained columns (``SuitePlan/curve_mean_from``): a header row,
+    /// one row per dataset, then each domain's average of the per-dataset means.
+    func curveMeanRows(_ c: Collection, from: Int) -> [[String]] {
         let cols = trainedColumns
         func means(_ dataset: String, _ col: Column) -> [Double] {
             plan.seeds.compactMap { c.records[col.key(dataset, seed: $0)].flatMap { Suite.curveMean($0, from: from) } }
         }
-        var o = "\n## Mean of the evaluations from step \(from) on\n\n"
-        o += "Each seed's mean over its evaluations (\(plan.eval_episodes) episodes each) at steps ≥ \(from), then mean ± std over seeds: a read less tied to one checkpoint than the final score.\n\n"
-        o += "| Dataset | " + cols.map(\.title).joined(separator: " | ") + " |\n"
-        o += "|---|" + cols.map { _ in "---:" }.joined(separator: "|") + "|\n"
+        var rows = [["Dataset"] + cols.map(\.title)]
         var byDomain: [String: [String]] = [:]
         for item in plan.datasets {
             byDomain[Suite.domain(item.id), default: []].append(item.id)
-            o += "| \(item.id) | " + cols.map { cellText(means(item.id, $0)) }.joined(separator: " | ") + " |\n"
+            rows.append([item.id] + cols.map { cellText(means(item.id, $0)) })
         }
         for d in byDomain.keys.sorted() {
             let ids = byDomain[d]!
-            o += "| **\(d) average** | " + cols.map { col in
+            rows.append(["**\(d) average**"] + cols.map { col in
                 let m = ids.map { means($0, col) }.filter { $0.count == plan.seeds.count }.map { Summary($0).mean }
                 return m.count == ids.count ? String(format: "**%.1f**", Summary(m).mean) : "–"
-            }.joined(separator: " | ") + " |\n"
+            })
         }
+        return rows
+    }
+
+    func curveMeanCaption(from: Int) -> String {
+        "Each seed's mean over its evaluations (\(plan.eval_episodes) episodes each) at steps ≥ \(from), then mean ± std over seeds: a read less tied to one checkpoint than the final score."
+    }
+
+    func curveMeanTable(_ c: Collection, from: Int) -> String {
+        let rows = curveMeanRows(c, from: from)
+        var o = "\n## Mean of the evaluations from step \(from) on\n\n\(curveMeanCaption(from: from))\n\n"
+        o += "| " + rows[0].joined(separator: " | ") + " |\n"
+        o += "|---|" + rows[0].dropFirst().map { _ in "---:" }.joined(separator: "|") + "|\n"
+        for row in rows.dropFirst() { o += "| " + row.joined(separator: " | ") + " |\n" }
         return o
     }
 
@@ -861,6 +872,10 @@ public struct Suite {
         }
         r.add(.paragraph("Final normalised scores, mean ± std over seeds; \(stepsText("steps")), \(plan.eval_episodes) evaluation episodes."))
         r.add(.table(rows))
+        if let from = plan.curve_mean_from {
+            r.add(.paragraph(curveMeanCaption(from: from)))
+            r.add(.table(curveMeanRows(c, from: from).map { $0.map { $0.replacingOccurrences(of: "**", with: "") } }))
+        }
         if !c.missing.isEmpty { r.add(.paragraph("Missing cells: " + c.missing.map { "\($0.cell) (\($0.reason))" }.joined(separator: "; "))) }
         for item in plan.datasets {
             r.add(.heading(item.id))

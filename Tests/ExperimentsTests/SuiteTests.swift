@@ -281,6 +281,8 @@ struct SuiteTests {
             let s = Summary(late)
             #expect(md.contains("## Mean of the evaluations from step 12 on"), "\(md)")
             #expect(md.contains("| hopper-medium-v1 | " + String(format: "%.1f ± %.1f", s.mean, s.std) + " |"), "\(md)")
+            let html = try String(contentsOfFile: dir + "/results.html", encoding: .utf8)
+            #expect(html.contains("at steps ≥ 12") && html.contains(String(format: "%.1f ± %.1f", s.mean, s.std)))
             let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/results.json"))) as! [String: Any]
             let rows = (json["rows"] as! [[String: Any]]).filter { $0["algo"] as? String == "bc" }
             #expect(rows.compactMap { $0["curve_mean"] as? Double } == late)
